@@ -1,0 +1,16 @@
+//! `gen-trifeature`: generate a bimodal Trifeatures dataset from a recipe.
+use clap::Parser;
+use rusbench::cli::{GenArgs, exit_on_error, run_gen};
+
+/// Generate a Trifeatures dataset (images, pair sets with R/U/S labels, manifest).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    gen_args: GenArgs,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    exit_on_error(run_gen(&cli.gen_args));
+}

@@ -1,0 +1,13 @@
+//! rusbench: a benchmark and analysis suite for multimodal contrastive learning on the synthetic
+//! bimodal **Trifeatures** dataset (CoMM, ICLR 2025), with controlled Redundancy, Uniqueness and
+//! Synergy.
+//!
+//! Module map (folders mirror the pipeline):
+//! - [`data::trifeatures`]: the image generator (shapes, textures, colours, rendering, split,
+//!   recipes, on-disk datasets, the preview sheet).
+//! - [`data::pairs`]: the R/U/S pair builder and the four downstream tasks.
+//! - [`rng`]: portable, per-item seeding so every output is independent of the thread count.
+
+pub mod cli;
+pub mod data;
+pub mod rng;
