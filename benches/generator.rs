@@ -47,7 +47,10 @@ fn bench(c: &mut Criterion) {
             b.iter_with_setup(
                 || tempfile::tempdir().unwrap(),
                 |dir| {
-                    let opts = GenerateOptions { out: dir.path().join("ds"), ..Default::default() };
+                    let opts = GenerateOptions {
+                        out: dir.path().join("ds"),
+                        ..Default::default()
+                    };
                     black_box(generate(&r, &opts).unwrap());
                     dir
                 },

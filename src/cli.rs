@@ -42,11 +42,19 @@ pub fn run_gen(args: &GenArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         recipe.seed = seed;
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("data").join(&recipe.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("data").join(&recipe.name));
     if args.verify {
         let ds = Dataset::open(&out)?;
         ds.verify()?;
-        println!("{}: {} files match manifest hash {}", out.display(), ds.manifest.files, ds.manifest.sha256);
+        println!(
+            "{}: {} files match manifest hash {}",
+            out.display(),
+            ds.manifest.files,
+            ds.manifest.sha256
+        );
         return Ok(());
     }
     let opts = GenerateOptions {

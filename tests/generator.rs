@@ -24,7 +24,11 @@ fn small(seed: u64) -> Recipe {
 }
 
 fn gen_at(recipe: &Recipe, out: &Path, threads: Option<usize>) -> Outcome {
-    let opts = GenerateOptions { out: out.to_path_buf(), threads, ..Default::default() };
+    let opts = GenerateOptions {
+        out: out.to_path_buf(),
+        threads,
+        ..Default::default()
+    };
     generate(recipe, &opts).unwrap()
 }
 
@@ -82,15 +86,25 @@ fn split_counts_and_files_on_disk() {
     assert!(ds.test.iter().all(|i| !train.contains(&combo(i.attrs))));
     for a in 0..3 {
         for v in 0..10u8 {
-            assert!(ds.train.iter().any(|i| i.attrs[a] == v) && ds.test.iter().any(|i| i.attrs[a] == v));
+            assert!(
+                ds.train.iter().any(|i| i.attrs[a] == v) && ds.test.iter().any(|i| i.attrs[a] == v)
+            );
         }
     }
     // File names carry the labels as the reference's.
     let names = rusbench::data::trifeatures::attributes::TEXTURES;
     for i in &ds.train {
-        assert!(i.file.starts_with("train/") && i.file.contains(&format!("_{}_", names[i.attrs[1] as usize])));
+        assert!(
+            i.file.starts_with("train/")
+                && i.file
+                    .contains(&format!("_{}_", names[i.attrs[1] as usize]))
+        );
     }
-    assert!(ds.test.iter().all(|i| i.file.starts_with("test/") && !i.file.ends_with("_0.png")));
+    assert!(
+        ds.test
+            .iter()
+            .all(|i| i.file.starts_with("test/") && !i.file.ends_with("_0.png"))
+    );
 }
 
 #[test]
@@ -113,11 +127,23 @@ fn labels_agree_with_rendered_colours() {
             .0;
         let palette: Vec<[u8; 3]> = COLORS.iter().map(|c| c.map(to_u8)).collect();
         let nearest = (0..10)
-            .min_by_key(|&k| (0..3).map(|c| (far[c] as i32 - palette[k][c] as i32).pow(2)).sum::<i32>())
+            .min_by_key(|&k| {
+                (0..3)
+                    .map(|c| (far[c] as i32 - palette[k][c] as i32).pow(2))
+                    .sum::<i32>()
+            })
             .unwrap();
-        assert_eq!(nearest, rec.attrs[2] as usize, "{}: pixel {far:?}", rec.file);
+        assert_eq!(
+            nearest, rec.attrs[2] as usize,
+            "{}: pixel {far:?}",
+            rec.file
+        );
         let want = palette[rec.attrs[2] as usize];
-        assert!((0..3).all(|c| (far[c] as i32 - want[c] as i32).abs() <= 2), "{}: {far:?}", rec.file);
+        assert!(
+            (0..3).all(|c| (far[c] as i32 - want[c] as i32).abs() <= 2),
+            "{}: {far:?}",
+            rec.file
+        );
     }
 }
 
@@ -148,7 +174,12 @@ fn pair_csvs_agree_with_images_and_manifest() {
             assert_eq!(pos, pairs.len());
         }
     }
-    let test_unbiased = ds.manifest.pair_sets.iter().find(|s| s.set == "test_unbiased").unwrap();
+    let test_unbiased = ds
+        .manifest
+        .pair_sets
+        .iter()
+        .find(|s| s.set == "test_unbiased")
+        .unwrap();
     assert_eq!(test_unbiased.used_pairs, test_unbiased.allowed_pairs);
     assert_eq!(test_unbiased.self_pairs, 200);
 }
@@ -164,11 +195,22 @@ fn mapping_and_pairs_do_not_depend_on_rendering() {
     b.texture_period = 8;
     gen_at(&a, &tmp.path().join("a"), None);
     gen_at(&b, &tmp.path().join("b"), None);
-    let (da, db) = (Dataset::open(&tmp.path().join("a")).unwrap(), Dataset::open(&tmp.path().join("b")).unwrap());
+    let (da, db) = (
+        Dataset::open(&tmp.path().join("a")).unwrap(),
+        Dataset::open(&tmp.path().join("b")).unwrap(),
+    );
     assert_eq!(da.manifest.synergy_mapping, db.manifest.synergy_mapping);
-    for set in ["train_unbiased", "train_biased", "test_unbiased", "test_biased"] {
+    for set in [
+        "train_unbiased",
+        "train_biased",
+        "test_unbiased",
+        "test_biased",
+    ] {
         let f = format!("pairs/{set}.csv");
-        assert_eq!(std::fs::read(da.root.join(&f)).unwrap(), std::fs::read(db.root.join(&f)).unwrap());
+        assert_eq!(
+            std::fs::read(da.root.join(&f)).unwrap(),
+            std::fs::read(db.root.join(&f)).unwrap()
+        );
     }
     assert_ne!(da.manifest.sha256, db.manifest.sha256);
 }
@@ -240,19 +282,62 @@ fn bad_input_gets_one_line_and_no_output() {
     let blocker = tmp.path().join("a-file");
     std::fs::write(&blocker, "x").unwrap();
     let cases: Vec<(&str, String, Option<PathBuf>, &str)> = vec![
-        ("malformed", good.replace("[pairs]", "[pairs"), None, "malformed recipe"),
-        ("unknown", format!("colour_depth = 8\n{good}"), None, "unknown field"),
-        ("zero", good.replace("canvas = 48", "canvas = 0"), None, "canvas = 0"),
-        ("absurd", good.replace("canvas = 48", "canvas = 99999"), None, "canvas = 99999"),
-        ("absurd-renders", good.replace("renders_per_train_combination = 1", "renders_per_train_combination = 1000000"), None, "renders"),
-        ("template", good.replace("template = 28", "template = 40"), None, "larger than the canvas"),
-        ("unwritable", good.clone(), Some(blocker.join("sub").join("ds")), "cannot create output directory"),
+        (
+            "malformed",
+            good.replace("[pairs]", "[pairs"),
+            None,
+            "malformed recipe",
+        ),
+        (
+            "unknown",
+            format!("colour_depth = 8\n{good}"),
+            None,
+            "unknown field",
+        ),
+        (
+            "zero",
+            good.replace("canvas = 48", "canvas = 0"),
+            None,
+            "canvas = 0",
+        ),
+        (
+            "absurd",
+            good.replace("canvas = 48", "canvas = 99999"),
+            None,
+            "canvas = 99999",
+        ),
+        (
+            "absurd-renders",
+            good.replace(
+                "renders_per_train_combination = 1",
+                "renders_per_train_combination = 1000000",
+            ),
+            None,
+            "renders",
+        ),
+        (
+            "template",
+            good.replace("template = 28", "template = 40"),
+            None,
+            "larger than the canvas",
+        ),
+        (
+            "unwritable",
+            good.clone(),
+            Some(blocker.join("sub").join("ds")),
+            "cannot create output directory",
+        ),
     ];
     for (name, text, out, want) in cases {
         let recipe = tmp.path().join(format!("{name}.toml"));
         std::fs::write(&recipe, text).unwrap();
         let out = out.unwrap_or_else(|| tmp.path().join(format!("out-{name}")));
-        let o = run(&["--recipe", recipe.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let o = run(&[
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         let e = stderr(&o);
         assert!(!o.status.success(), "{name}: succeeded");
         assert!(e.starts_with("error: ") && e.contains(want), "{name}: {e}");
@@ -260,15 +345,28 @@ fn bad_input_gets_one_line_and_no_output() {
         assert!(!e.contains("panicked"), "{name}: {e}");
         assert!(!out.exists(), "{name}: output written");
     }
-    let o = run(&["--recipe", tmp.path().join("missing.toml").to_str().unwrap()]);
+    let o = run(&[
+        "--recipe",
+        tmp.path().join("missing.toml").to_str().unwrap(),
+    ]);
     assert!(!o.status.success() && stderr(&o).contains("cannot read recipe"));
     // A corrupt dataset is reported by --verify.
     let out = tmp.path().join("ds");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("manifest.json"), "{").unwrap();
     let r = write_recipe(tmp.path(), &small(1));
-    let o = run(&["--recipe", r.to_str().unwrap(), "--out", out.to_str().unwrap(), "--verify"]);
-    assert!(!o.status.success() && stderr(&o).contains("corrupt"), "{}", stderr(&o));
+    let o = run(&[
+        "--recipe",
+        r.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--verify",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("corrupt"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -278,7 +376,14 @@ fn killed_run_leaves_no_dataset_under_the_final_name() {
     let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/generators/trifeature.toml");
     // The full 224 px dataset on one thread takes well over the 150 ms we wait.
     let mut child = Command::new(BIN)
-        .args(["--recipe", reference, "--out", out.to_str().unwrap(), "--threads", "1"])
+        .args([
+            "--recipe",
+            reference,
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "1",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -292,17 +397,60 @@ fn killed_run_leaves_no_dataset_under_the_final_name() {
         Dataset::open(&out).unwrap().verify().unwrap();
         return;
     }
-    assert!(!out.exists(), "a half dataset was left under the final name");
-    let partials: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(partials.len(), 1, "the killed run's work is kept only under a hidden partial name");
+    assert!(
+        !out.exists(),
+        "a half dataset was left under the final name"
+    );
+    let partials: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        partials.len(),
+        1,
+        "the killed run's work is kept only under a hidden partial name"
+    );
 
     // The next run cleans up the stale partial directory and completes.
-    let r = write_recipe(tmp.path(), &Recipe { name: "ref".into(), ..small(1) });
-    let o = run(&["--recipe", r.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let r = write_recipe(
+        tmp.path(),
+        &Recipe {
+            name: "ref".into(),
+            ..small(1)
+        },
+    );
+    let o = run(&[
+        "--recipe",
+        r.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+}
+
+#[test]
+fn cpu_recipe_reproduces_the_canonical_hash() {
+    // results/trifeature/trifeature-64.manifest.json was written by `cargo run --release`; the
+    // same recipe and seed must give the same bytes on any machine and at any thread count.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let canonical: rusbench::data::trifeatures::Manifest = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{root}/results/trifeature/trifeature-64.manifest.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let recipe = Recipe::load(Path::new(&format!("{root}/generators/trifeature-64.toml"))).unwrap();
+    assert_eq!(
+        recipe, canonical.recipe,
+        "the shipped recipe changed: regenerate the canonical manifest"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let got = gen_at(&recipe, &tmp.path().join("ds"), Some(2));
+    assert_eq!(got.manifest(), &canonical);
 }

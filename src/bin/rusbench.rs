@@ -4,7 +4,10 @@ use clap::{Parser, Subcommand};
 use rusbench::cli::{CPU_RECIPE, GenArgs, exit_on_error, run_gen};
 
 #[derive(Parser)]
-#[command(version, about = "Multimodal contrastive learning benchmark on bimodal Trifeatures")]
+#[command(
+    version,
+    about = "Multimodal contrastive learning benchmark on bimodal Trifeatures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -63,7 +63,10 @@ pub struct PairRules {
 
 impl PairRules {
     pub fn new(recipe: PairRecipe, seed: u64) -> Self {
-        PairRules { recipe, mapping: synergy_mapping(seed) }
+        PairRules {
+            recipe,
+            mapping: synergy_mapping(seed),
+        }
     }
 
     fn get(a: &Attrs, attr: Attribute) -> u8 {
@@ -143,7 +146,12 @@ pub fn build_pairs(
         allowed.swap(k, r);
     }
     allowed.truncate(take);
-    PairSet { name: name.to_string(), biased, n_allowed, pairs: allowed }
+    PairSet {
+        name: name.to_string(),
+        biased,
+        n_allowed,
+        pairs: allowed,
+    }
 }
 
 /// Summary statistics of a pair set (REFERENCE §2.2's columns).
@@ -182,7 +190,12 @@ mod tests {
 
     fn reference_images(seed: u64) -> (Vec<Attrs>, Vec<Attrs>) {
         let split = split_combinations(seed, 200).unwrap();
-        let attrs = |train| image_specs(&split, 3, train).iter().map(|s| s.attrs()).collect();
+        let attrs = |train| {
+            image_specs(&split, 3, train)
+                .iter()
+                .map(|s| s.attrs())
+                .collect()
+        };
         (attrs(true), attrs(false))
     }
 
@@ -210,7 +223,11 @@ mod tests {
         let tu = build_pairs("train_unbiased", &train, &rules, false, 42, 0);
         assert_eq!(tu.n_allowed, per_shape(&train));
         assert_eq!(tu.pairs.len(), 10_000);
-        assert_eq!(tu.pairs.iter().collect::<HashSet<_>>().len(), 10_000, "with replacement");
+        assert_eq!(
+            tu.pairs.iter().collect::<HashSet<_>>().len(),
+            10_000,
+            "with replacement"
+        );
         let st = tu.stats(&train, &rules);
         // Binomial(10000, 0.1): sd 30, so 850..1150 is five sd.
         assert!((850..=1150).contains(&st.synergy_positive), "{st:?}");
@@ -230,7 +247,13 @@ mod tests {
         assert_eq!(all.len(), hu.pairs.len());
         for (i, a) in test.iter().enumerate() {
             for (j, b) in test.iter().enumerate() {
-                assert_eq!(all.contains(&Pair { i: i as u32, j: j as u32 }), a[0] == b[0]);
+                assert_eq!(
+                    all.contains(&Pair {
+                        i: i as u32,
+                        j: j as u32
+                    }),
+                    a[0] == b[0]
+                );
             }
         }
     }

@@ -135,7 +135,11 @@ pub fn generate(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
 
 fn generate_inner(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
     let out = &opts.out;
-    let existing = if out.exists() { Some(classify_existing(out, recipe)?) } else { None };
+    let existing = if out.exists() {
+        Some(classify_existing(out, recipe)?)
+    } else {
+        None
+    };
     if let Some(Existing::Same(m)) = existing {
         if opts.preview {
             let ds = Dataset::open(out)?;
@@ -143,19 +147,22 @@ fn generate_inner(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
         }
         return Ok(Outcome::AlreadyPresent(m));
     }
-    if let Some(other) = &existing {
-        if !opts.force {
-            bail!(
-                "{} already holds {}; pass --force to replace it or choose another --out",
-                out.display(),
-                other.describe()
-            );
-        }
+    if let Some(other) = &existing
+        && !opts.force
+    {
+        bail!(
+            "{} already holds {}; pass --force to replace it or choose another --out",
+            out.display(),
+            other.describe()
+        );
     }
 
     let parent = parent_of(out);
     fs::create_dir_all(&parent).with_context(|| {
-        format!("cannot create output directory {}; choose a writable --out", parent.display())
+        format!(
+            "cannot create output directory {}; choose a writable --out",
+            parent.display()
+        )
     })?;
     let leaf = leaf_name(out)?;
     remove_stale_partials(&parent, &leaf);
@@ -164,7 +171,12 @@ fn generate_inner(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
     fs::create_dir_all(tmp.join("train"))
         .and_then(|_| fs::create_dir_all(tmp.join("test")))
         .and_then(|_| fs::create_dir_all(tmp.join("pairs")))
-        .with_context(|| format!("cannot write to {}; choose a writable --out", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot write to {}; choose a writable --out",
+                parent.display()
+            )
+        })?;
     let guard = RemoveOnDrop(tmp.clone());
 
     let manifest = write_dataset(recipe, &tmp, opts.progress)?;
@@ -215,7 +227,10 @@ impl Existing {
 
 fn classify_existing(out: &Path, recipe: &Recipe) -> Result<Existing> {
     if !out.is_dir() {
-        bail!("{} exists and is not a directory; choose another --out", out.display());
+        bail!(
+            "{} exists and is not a directory; choose another --out",
+            out.display()
+        );
     }
     if fs::read_dir(out)?.next().is_none() {
         return Ok(Existing::NotADataset);
@@ -243,11 +258,15 @@ fn leaf_name(out: &Path) -> Result<String> {
 /// Remove `.{leaf}.partial-{pid}` directories left by killed runs whose process is gone.
 fn remove_stale_partials(parent: &Path, leaf: &str) {
     let prefix = format!(".{leaf}.partial-");
-    let Ok(entries) = fs::read_dir(parent) else { return };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if let Some(pid) = name.strip_prefix(&prefix) {
-            let alive = pid.parse::<u32>().is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            let alive = pid
+                .parse::<u32>()
+                .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
             if !alive || pid == std::process::id().to_string() {
                 let _ = fs::remove_dir_all(e.path());
             }
@@ -270,7 +289,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn encode_png(img: &image::RgbImage) -> Vec<u8> {
     let mut buf = Vec::with_capacity(img.len() / 4);
     PngEncoder::new_with_quality(&mut buf, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .expect("PNG encoding into memory cannot fail");
     buf
 }
@@ -314,7 +338,16 @@ fn write_dataset(recipe: &Recipe, dir: &Path, progress: bool) -> Result<Manifest
     let mut rows = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut rows);
-        w.write_record(["file", "split", "shape", "shape_name", "texture", "texture_name", "color", "color_name"])?;
+        w.write_record([
+            "file",
+            "split",
+            "shape",
+            "shape_name",
+            "texture",
+            "texture_name",
+            "color",
+            "color_name",
+        ])?;
         for spec in &all {
             let a = spec.attrs();
             w.write_record([
@@ -340,8 +373,11 @@ fn write_dataset(recipe: &Recipe, dir: &Path, progress: bool) -> Result<Manifest
     let test_attrs: Vec<Attrs> = test.iter().map(|s| s.attrs()).collect();
     let mut pair_sets = Vec::new();
     for (name, is_train, biased, stream) in PAIR_SETS {
-        let (files, attrs) =
-            if is_train { (&train_files, &train_attrs) } else { (&test_files, &test_attrs) };
+        let (files, attrs) = if is_train {
+            (&train_files, &train_attrs)
+        } else {
+            (&test_files, &test_attrs)
+        };
         let set = build_pairs(name, attrs, &rules, biased, recipe.seed, stream);
         let bytes = pairs_csv(&set, files, attrs, &rules)?;
         digests.push(write_file(dir, &format!("pairs/{name}.csv"), &bytes)?);
@@ -392,7 +428,12 @@ pub const PAIR_COLUMNS: [&str; 14] = [
     "color2", "share", "unique1", "unique2", "synergy",
 ];
 
-fn pairs_csv(set: &PairSet, files: &[String], attrs: &[Attrs], rules: &PairRules) -> Result<Vec<u8>> {
+fn pairs_csv(
+    set: &PairSet,
+    files: &[String],
+    attrs: &[Attrs],
+    rules: &PairRules,
+) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut buf);
@@ -401,9 +442,18 @@ fn pairs_csv(set: &PairSet, files: &[String], attrs: &[Attrs], rules: &PairRules
             let (i, j) = (p.i as usize, p.j as usize);
             let (a1, a2) = (&attrs[i], &attrs[j]);
             let l = rules.labels(a1, a2);
-            let mut rec: Vec<String> =
-                vec![i.to_string(), j.to_string(), files[i].clone(), files[j].clone()];
-            rec.extend(a1.iter().chain(a2.iter()).chain(l.iter()).map(|v| v.to_string()));
+            let mut rec: Vec<String> = vec![
+                i.to_string(),
+                j.to_string(),
+                files[i].clone(),
+                files[j].clone(),
+            ];
+            rec.extend(
+                a1.iter()
+                    .chain(a2.iter())
+                    .chain(l.iter())
+                    .map(|v| v.to_string()),
+            );
             w.write_record(&rec)?;
         }
         w.flush()?;
@@ -427,13 +477,23 @@ fn progress_bar(n: u64, show: bool, msg: &'static str) -> indicatif::ProgressBar
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
     let text = fs::read_to_string(&path).with_context(|| {
-        format!("{} is not a generated dataset (no readable {MANIFEST}); run gen-trifeature first", dir.display())
+        format!(
+            "{} is not a generated dataset (no readable {MANIFEST}); run gen-trifeature first",
+            dir.display()
+        )
     })?;
     let m: Manifest = serde_json::from_str(&text).with_context(|| {
-        format!("{} is corrupt; regenerate the dataset with gen-trifeature --force", path.display())
+        format!(
+            "{} is corrupt; regenerate the dataset with gen-trifeature --force",
+            path.display()
+        )
     })?;
     if m.format != FORMAT {
-        bail!("{} has format {:?}, expected {FORMAT:?}; regenerate it", path.display(), m.format);
+        bail!(
+            "{} has format {:?}, expected {FORMAT:?}; regenerate it",
+            path.display(),
+            m.format
+        );
     }
     Ok(m)
 }
@@ -472,7 +532,10 @@ impl Dataset {
     pub fn open(root: &Path) -> Result<Self> {
         let manifest = read_manifest(root)?;
         let corrupt = |why: String| {
-            anyhow!("dataset {} is corrupt ({why}); regenerate it with gen-trifeature --force", root.display())
+            anyhow!(
+                "dataset {} is corrupt ({why}); regenerate it with gen-trifeature --force",
+                root.display()
+            )
         };
         let mut rdr = csv::Reader::from_path(root.join("images.csv"))
             .map_err(|e| corrupt(format!("images.csv: {e}")))?;
@@ -508,12 +571,22 @@ impl Dataset {
                 return Err(corrupt(format!("{dir}/ holds {n} files, expected {want}")));
             }
         }
-        Ok(Dataset { root: root.to_path_buf(), manifest, train, test })
+        Ok(Dataset {
+            root: root.to_path_buf(),
+            manifest,
+            train,
+            test,
+        })
     }
 
     /// Recompute the hash over every covered file and compare it with the manifest.
     pub fn verify(&self) -> Result<()> {
-        let mut names: Vec<String> = self.train.iter().chain(&self.test).map(|r| r.file.clone()).collect();
+        let mut names: Vec<String> = self
+            .train
+            .iter()
+            .chain(&self.test)
+            .map(|r| r.file.clone())
+            .collect();
         names.push("images.csv".into());
         names.extend(PAIR_SETS.iter().map(|(n, ..)| format!("pairs/{n}.csv")));
         names.sort();
@@ -522,7 +595,12 @@ impl Dataset {
             .map(|n| {
                 fs::read(self.root.join(n))
                     .map(|b| Sha256::digest(&b).into())
-                    .with_context(|| format!("dataset {} is missing {n}; regenerate it", self.root.display()))
+                    .with_context(|| {
+                        format!(
+                            "dataset {} is missing {n}; regenerate it",
+                            self.root.display()
+                        )
+                    })
             })
             .collect::<Result<_>>()?;
         let mut h = Sha256::new();
@@ -557,7 +635,13 @@ impl Dataset {
                 .iter()
                 .map(|&k| rec.get(k).and_then(|s| s.parse().ok()))
                 .collect::<Option<_>>()
-                .ok_or_else(|| anyhow!("{} has a malformed row {:?}", path.display(), rec.position()))?;
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{} has a malformed row {:?}",
+                        path.display(),
+                        rec.position()
+                    )
+                })?;
             let b = |k: usize| v[k] as u8;
             out.push(PairRecord {
                 index1: v[0],
@@ -579,7 +663,10 @@ impl Dataset {
             let to = b.names().iter().position(|n| *n == e.to);
             match (from, to) {
                 (Some(f), Some(t)) if f == k => m[f] = t as u8,
-                _ => bail!("manifest of {} has a malformed synergy mapping", self.root.display()),
+                _ => bail!(
+                    "manifest of {} has a malformed synergy mapping",
+                    self.root.display()
+                ),
             }
         }
         Ok(m)

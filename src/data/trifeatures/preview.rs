@@ -76,7 +76,10 @@ fn draw_text(img: &mut RgbImage, x0: u32, y0: u32, text: &str, ink: Rgb<u8>) {
             let (gx, gy) = (b as u32 % 3, b as u32 / 3);
             for dy in 0..SCALE {
                 for dx in 0..SCALE {
-                    let (x, y) = (x0 + k as u32 * CHAR_W + gx * SCALE + dx, y0 + gy * SCALE + dy);
+                    let (x, y) = (
+                        x0 + k as u32 * CHAR_W + gx * SCALE + dx,
+                        y0 + gy * SCALE + dy,
+                    );
                     if x < img.width() && y < img.height() {
                         img.put_pixel(x, y, ink);
                     }
@@ -91,7 +94,7 @@ pub fn contact_sheet(ds: &Dataset) -> Result<Vec<u8>> {
     let recipe = &ds.manifest.recipe;
     let geometry = recipe.geometry();
     let cnv = recipe.canvas as u32;
-    let zoom = (128 + cnv - 1) / cnv; // tiles at least 128 px wide
+    let zoom = 128_u32.div_ceil(cnv); // tiles at least 128 px wide
     let tile = cnv * zoom;
     let (margin, label_h, title_h) = (8u32, TEXT_H + 12, TEXT_H + 6);
     let n_pairs = 5u32;
@@ -107,44 +110,83 @@ pub fn contact_sheet(ds: &Dataset) -> Result<Vec<u8>> {
         shape_angle: 0,
         row: (recipe.canvas - recipe.template) / 2,
         col: (recipe.canvas - recipe.template) / 2,
-        texture: TextureDraw { texture: attrs[1] as usize, oy: 0, ox: 0, key: 0x5eed },
+        texture: TextureDraw {
+            texture: attrs[1] as usize,
+            oy: 0,
+            ox: 0,
+            key: 0x5eed,
+        },
         texture_angle: 0,
     };
     let mut y = margin;
-    let put_row = |sheet: &mut RgbImage, y: &mut u32, title: &str, tiles: Vec<(RgbImage, String)>| {
-        draw_text(sheet, margin, *y, title, ink);
-        *y += title_h;
-        for (k, (img, label)) in tiles.into_iter().enumerate() {
-            let x = margin + k as u32 * (tile + margin);
-            let big = imageops::resize(&img, tile, tile, imageops::FilterType::Nearest);
-            imageops::replace(sheet, &big, x as i64, *y as i64);
-            draw_text(sheet, x, *y + tile + 3, &label, ink);
-        }
-        *y += tile + label_h;
-    };
+    let put_row =
+        |sheet: &mut RgbImage, y: &mut u32, title: &str, tiles: Vec<(RgbImage, String)>| {
+            draw_text(sheet, margin, *y, title, ink);
+            *y += title_h;
+            for (k, (img, label)) in tiles.into_iter().enumerate() {
+                let x = margin + k as u32 * (tile + margin);
+                let big = imageops::resize(&img, tile, tile, imageops::FilterType::Nearest);
+                imageops::replace(sheet, &big, x as i64, *y as i64);
+                draw_text(sheet, x, *y + tile + 3, &label, ink);
+            }
+            *y += tile + label_h;
+        };
 
     let row = |f: &dyn Fn(u8) -> [u8; 3], names: &[&str; 10]| -> Vec<(RgbImage, String)> {
         (0..10u8)
-            .map(|v| (geometry.render(&templates, &centred(f(v))), names[v as usize].to_string()))
+            .map(|v| {
+                (
+                    geometry.render(&templates, &centred(f(v))),
+                    names[v as usize].to_string(),
+                )
+            })
             .collect()
     };
-    put_row(&mut sheet, &mut y, "SHAPES (SOLID, WHITE, UPRIGHT)", row(&|v| [v, 0, 9], &SHAPES));
-    put_row(&mut sheet, &mut y, "TEXTURES (SQUARE, WHITE, UNROTATED)", row(&|v| [1, v, 9], &TEXTURES));
-    put_row(&mut sheet, &mut y, "COLORS (SQUARE, SOLID)", row(&|v| [1, 0, v], &COLOR_NAMES));
+    put_row(
+        &mut sheet,
+        &mut y,
+        "SHAPES (SOLID, WHITE, UPRIGHT)",
+        row(&|v| [v, 0, 9], &SHAPES),
+    );
+    put_row(
+        &mut sheet,
+        &mut y,
+        "TEXTURES (SQUARE, WHITE, UNROTATED)",
+        row(&|v| [1, v, 9], &TEXTURES),
+    );
+    put_row(
+        &mut sheet,
+        &mut y,
+        "COLORS (SQUARE, SOLID)",
+        row(&|v| [1, 0, v], &COLOR_NAMES),
+    );
 
     // Biased training pairs: image 2's colour is the mapping of image 1's texture.
     let pairs = ds.pairs("train_biased")?;
     let load = |i: usize| -> Result<RgbImage> {
         let f = &ds.train[i].file;
-        Ok(image::open(ds.root.join(f)).with_context(|| format!("cannot read {f}"))?.to_rgb8())
+        Ok(image::open(ds.root.join(f))
+            .with_context(|| format!("cannot read {f}"))?
+            .to_rgb8())
     };
     let mut tiles = Vec::new();
     for p in pairs.iter().take(n_pairs as usize) {
-        tiles.push((load(p.index1)?, format!("1:{}", TEXTURES[p.attrs1[1] as usize])));
-        tiles.push((load(p.index2)?, format!("2:{}", COLOR_NAMES[p.attrs2[2] as usize])));
+        tiles.push((
+            load(p.index1)?,
+            format!("1:{}", TEXTURES[p.attrs1[1] as usize]),
+        ));
+        tiles.push((
+            load(p.index2)?,
+            format!("2:{}", COLOR_NAMES[p.attrs2[2] as usize]),
+        ));
     }
     let (first, second) = tiles.split_at(tiles.len().min(6));
-    put_row(&mut sheet, &mut y, "BIASED PAIRS: IMAGE 1 TEXTURE -> IMAGE 2 COLOR", first.to_vec());
+    put_row(
+        &mut sheet,
+        &mut y,
+        "BIASED PAIRS: IMAGE 1 TEXTURE -> IMAGE 2 COLOR",
+        first.to_vec(),
+    );
     put_row(&mut sheet, &mut y, "", second.to_vec());
     Ok(encode_png(&sheet))
 }

@@ -15,7 +15,10 @@ pub const MAX_PAIRS: usize = 10_000_000;
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
     #[error("cannot read recipe {path}: {source}; check the --recipe path")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("malformed recipe {path}: {msg}; fix the TOML (see generators/trifeature.toml)")]
     Parse { path: String, msg: String },
     #[error("invalid recipe: {0}")]
@@ -112,7 +115,10 @@ impl Recipe {
     pub fn validate(&self) -> Result<(), RecipeError> {
         let bad = |m: String| Err(RecipeError::Invalid(m));
         if self.name.is_empty()
-            || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
             return bad(format!(
                 "name {:?} must be non-empty letters, digits, '-', '_' or '.'",
@@ -120,7 +126,10 @@ impl Recipe {
             ));
         }
         if self.canvas < 16 || self.canvas > MAX_CANVAS {
-            return bad(format!("canvas = {} must be in 16..={MAX_CANVAS}", self.canvas));
+            return bad(format!(
+                "canvas = {} must be in 16..={MAX_CANVAS}",
+                self.canvas
+            ));
         }
         if self.template < 8 {
             return bad(format!("template = {} must be at least 8", self.template));
@@ -146,14 +155,18 @@ impl Recipe {
                 self.texture_period, self.canvas
             ));
         }
-        if self.renders_per_train_combination == 0 || self.renders_per_train_combination > MAX_RENDERS {
+        if self.renders_per_train_combination == 0
+            || self.renders_per_train_combination > MAX_RENDERS
+        {
             return bad(format!(
                 "renders_per_train_combination = {} must be in 1..={MAX_RENDERS}",
                 self.renders_per_train_combination
             ));
         }
         let n_test = self.n_test_combinations();
-        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) || n_test < 10 || n_test > 990 {
+        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0)
+            || !(10..=990).contains(&n_test)
+        {
             return bad(format!(
                 "train_fraction = {} must leave at least 10 combinations on each side \
                  (0.01..=0.99) so every attribute value can appear in both splits",
@@ -162,7 +175,10 @@ impl Recipe {
         }
         let p = &self.pairs;
         if p.max_size == 0 || p.max_size > MAX_PAIRS {
-            return bad(format!("pairs.max_size = {} must be in 1..={MAX_PAIRS}", p.max_size));
+            return bad(format!(
+                "pairs.max_size = {} must be in 1..={MAX_PAIRS}",
+                p.max_size
+            ));
         }
         if p.unique == p.share {
             return bad(format!(
@@ -217,12 +233,16 @@ mod tests {
 
     #[test]
     fn shipped_reference_recipe_is_the_reference() {
-        assert_eq!(Recipe::from_toml(REF, "trifeature.toml").unwrap(), Recipe::reference());
+        assert_eq!(
+            Recipe::from_toml(REF, "trifeature.toml").unwrap(),
+            Recipe::reference()
+        );
     }
 
     #[test]
     fn shipped_recipes_are_valid() {
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/generators")).unwrap() {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/generators")).unwrap()
+        {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
                 Recipe::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -242,13 +262,31 @@ mod tests {
             (format!("{REF}\ncolour_depth = 8\n"), "unknown field"),
             (with("canvas = 224", "canvas = 0"), "canvas = 0"),
             (with("canvas = 224", "canvas = 100000"), "canvas = 100000"),
-            (with("template = 128", "template = 200"), "larger than the canvas"),
-            (with("texture_period = 10", "texture_period = 0"), "texture_period = 0"),
-            (with("renders_per_train_combination = 3", "renders_per_train_combination = 0"), "renders"),
-            (with("train_fraction = 0.8", "train_fraction = 1.0"), "train_fraction"),
+            (
+                with("template = 128", "template = 200"),
+                "larger than the canvas",
+            ),
+            (
+                with("texture_period = 10", "texture_period = 0"),
+                "texture_period = 0",
+            ),
+            (
+                with(
+                    "renders_per_train_combination = 3",
+                    "renders_per_train_combination = 0",
+                ),
+                "renders",
+            ),
+            (
+                with("train_fraction = 0.8", "train_fraction = 1.0"),
+                "train_fraction",
+            ),
             (with("max_size = 10000", "max_size = 0"), "max_size"),
             (with("unique = \"texture\"", "unique = \"shape\""), "unique"),
-            (with("unique = \"texture\"", "unique = \"smell\""), "malformed"),
+            (
+                with("unique = \"texture\"", "unique = \"smell\""),
+                "malformed",
+            ),
             (with("canvas = 224", "canvas = -3"), "malformed"),
         ];
         for (text, want) in cases {

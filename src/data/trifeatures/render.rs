@@ -64,7 +64,10 @@ pub fn rotated_size(b: usize, deg: i32) -> usize {
 
 /// The largest rotated shape box over all angles of a recipe.
 pub fn max_rotated_size(b: usize, max_angle: i32) -> usize {
-    (-max_angle..max_angle).map(|a| rotated_size(b, a)).max().unwrap_or(b)
+    (-max_angle..max_angle)
+        .map(|a| rotated_size(b, a))
+        .max()
+        .unwrap_or(b)
 }
 
 /// A rotated soft mask, `size x size`, values in [0, 1].
@@ -126,7 +129,12 @@ impl RenderGeometry {
             shape_angle,
             row,
             col,
-            texture: TextureDraw { texture: attrs[1] as usize, oy, ox, key },
+            texture: TextureDraw {
+                texture: attrs[1] as usize,
+                oy,
+                ox,
+                key,
+            },
             texture_angle,
         }
     }
@@ -173,8 +181,8 @@ impl RenderGeometry {
                     continue;
                 }
                 let px = img.get_pixel_mut(col as u32, r as u32);
-                for k in 0..3 {
-                    px.0[k] = ((m * colour[k] + (1.0 - m) * bgf) * 255.0) as u8;
+                for (v, c) in px.0.iter_mut().zip(colour) {
+                    *v = ((m * c + (1.0 - m) * bgf) * 255.0) as u8;
                 }
             }
         }
@@ -206,7 +214,10 @@ mod tests {
         // int(128 (|cos| + |sin|) + 0.5): 128 at 0 deg, 181 at 45 deg (REFERENCE §1.4).
         assert_eq!(rotated_size(128, 0), 128);
         assert_eq!(rotated_size(128, -45), 181);
-        assert_eq!(rotated_size(128, 30), (128.0 * (0.5f64 + 0.75f64.sqrt()) + 0.5) as usize);
+        assert_eq!(
+            rotated_size(128, 30),
+            (128.0 * (0.5f64 + 0.75f64.sqrt()) + 0.5) as usize
+        );
         assert_eq!(max_rotated_size(128, 45), 181);
     }
 
@@ -219,7 +230,10 @@ mod tests {
             let r = rotate_bilinear(&t, deg);
             let mass: f64 = r.data.iter().map(|&v| v as f64).sum();
             let want: f64 = t.data.iter().map(|&v| v as f64).sum();
-            assert!((mass / want - 1.0).abs() < 0.02, "deg {deg}: {mass} vs {want}");
+            assert!(
+                (mass / want - 1.0).abs() < 0.02,
+                "deg {deg}: {mass} vs {want}"
+            );
         }
     }
 
@@ -249,11 +263,18 @@ mod tests {
                         assert!(a <= 1e-9 && b > 0.0, "{v:?}: grey channel {k} changed");
                         continue;
                     }
-                    let (m1, m2) = if d > 0.0 { (a / d, b / d) } else { (b / d, a / d) };
+                    let (m1, m2) = if d > 0.0 {
+                        (a / d, b / d)
+                    } else {
+                        (b / d, a / d)
+                    };
                     lo = lo.max(m1);
                     hi = hi.min(m2);
                 }
-                assert!(lo <= hi + 1e-6, "{v:?} is not on the segment grey -> {col:?}");
+                assert!(
+                    lo <= hi + 1e-6,
+                    "{v:?} is not on the segment grey -> {col:?}"
+                );
             }
             assert!(coloured > 0);
         }
@@ -270,11 +291,18 @@ mod tests {
                 shape_angle: 0,
                 row: 10,
                 col: 10,
-                texture: TextureDraw { texture: 1, oy: 3, ox: 0, key: 0 },
+                texture: TextureDraw {
+                    texture: 1,
+                    oy: 3,
+                    ox: 0,
+                    key: 0,
+                },
                 texture_angle: 0,
             };
             let img = g.render(&ts, &p);
-            let column: Vec<bool> = (10..74).map(|r| img.get_pixel(40, r).0 == [255; 3]).collect();
+            let column: Vec<bool> = (10..74)
+                .map(|r| img.get_pixel(40, r).0 == [255; 3])
+                .collect();
             // Canvas row r maps to texture row r + C/2 + oy; on iff that is < s/3 modulo s.
             for (k, &v) in column.iter().enumerate() {
                 assert_eq!(v, ((10 + k + 56 + 3) % s) < s / 3, "row {k} at period {s}");

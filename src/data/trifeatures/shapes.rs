@@ -144,7 +144,10 @@ mod tests {
     fn fill_fractions_match_reference_at_128() {
         for (s, &want) in REFERENCE_FILL.iter().enumerate() {
             let got = template(s, 128).fill_fraction();
-            assert!((got - want).abs() <= 0.0006, "shape {s}: fill {got:.4} vs reference {want}");
+            assert!(
+                (got - want).abs() <= 0.0006,
+                "shape {s}: fill {got:.4} vs reference {want}"
+            );
         }
     }
 
@@ -176,7 +179,10 @@ mod tests {
         // Downscaling keeps each shape's fill fraction within a few points of the reference.
         for (s, &want) in REFERENCE_FILL.iter().enumerate() {
             let got = template(s, 40).fill_fraction();
-            assert!((got - want).abs() < 0.06, "shape {s} at 40 px: {got:.3} vs {want}");
+            assert!(
+                (got - want).abs() < 0.06,
+                "shape {s} at 40 px: {got:.3} vs {want}"
+            );
         }
     }
 }

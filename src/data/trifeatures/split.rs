@@ -91,10 +91,24 @@ pub fn image_specs(split: &CombinationSplit, renders: usize, train: bool) -> Vec
         split
             .train
             .iter()
-            .flat_map(|&c| (0..renders).map(move |k| ImageSpec { train: true, combination: c, k }))
+            .flat_map(|&c| {
+                (0..renders).map(move |k| ImageSpec {
+                    train: true,
+                    combination: c,
+                    k,
+                })
+            })
             .collect()
     } else {
-        split.test.iter().map(|&c| ImageSpec { train: false, combination: c, k: 0 }).collect()
+        split
+            .test
+            .iter()
+            .map(|&c| ImageSpec {
+                train: false,
+                combination: c,
+                k: 0,
+            })
+            .collect()
     };
     v.sort_by_cached_key(|s| s.file_name());
     v
@@ -121,8 +135,14 @@ mod tests {
 
     #[test]
     fn split_depends_on_seed_only() {
-        assert_eq!(split_combinations(7, 200).unwrap(), split_combinations(7, 200).unwrap());
-        assert_ne!(split_combinations(7, 200).unwrap(), split_combinations(8, 200).unwrap());
+        assert_eq!(
+            split_combinations(7, 200).unwrap(),
+            split_combinations(7, 200).unwrap()
+        );
+        assert_ne!(
+            split_combinations(7, 200).unwrap(),
+            split_combinations(8, 200).unwrap()
+        );
     }
 
     #[test]
@@ -134,9 +154,17 @@ mod tests {
 
     #[test]
     fn file_names_follow_the_reference() {
-        let t = ImageSpec { train: true, combination: 345, k: 2 };
+        let t = ImageSpec {
+            train: true,
+            combination: 345,
+            k: 2,
+        };
         assert_eq!(t.file_name(), "train/circle_dots_cyan_2.png");
-        let h = ImageSpec { train: false, combination: 9, k: 0 };
+        let h = ImageSpec {
+            train: false,
+            combination: 9,
+            k: 0,
+        };
         assert_eq!(h.file_name(), "test/triangle_solid_white.png");
     }
 }

@@ -149,7 +149,9 @@ mod tests {
                 let flip = (y / 10) % 2 == 1;
                 let (yy, xx) = (m(y) as f64, m(x) as f64);
                 if flip {
-                    xx < 1.5 || 10.0 - xx < 1.5 || ((yy - 5.0).abs() < 1.5 && (xx - 5.0).abs() > 1.5)
+                    xx < 1.5
+                        || 10.0 - xx < 1.5
+                        || ((yy - 5.0).abs() < 1.5 && (xx - 5.0).abs() > 1.5)
                 } else {
                     (xx - 5.0).abs() < 1.5 || (yy - 5.0).abs() < 1.5
                 }
@@ -163,7 +165,12 @@ mod tests {
         let g = TextureGeometry::new(10);
         for t in [0, 1, 2, 3, 4, 6, 7, 9] {
             for (oy, ox) in [(0, 0), (3, 7), (9, 9)] {
-                let d = TextureDraw { texture: t, oy, ox, key: 0 };
+                let d = TextureDraw {
+                    texture: t,
+                    oy,
+                    ox,
+                    key: 0,
+                };
                 for ys in 0..60 {
                     for xs in 0..60 {
                         assert_eq!(
@@ -184,7 +191,12 @@ mod tests {
             let s = s as i64;
             // Zigzags and pluses alternate every other row of cells: vertical period 2s.
             for (t, py) in [(1, s), (2, s), (4, s), (6, s), (7, 2 * s), (9, 2 * s)] {
-                let d = TextureDraw { texture: t, oy: 2, ox: 1, key: 0 };
+                let d = TextureDraw {
+                    texture: t,
+                    oy: 2,
+                    ox: 1,
+                    key: 0,
+                };
                 for ys in 0..3 * s {
                     for xs in 0..3 * s {
                         let v = texture_on(&g, &d, ys, xs);
@@ -201,8 +213,15 @@ mod tests {
         // The smallest vertical period of the stripes is s itself, not a divisor of it.
         for s in [5usize, 6, 8, 10, 12] {
             let g = TextureGeometry::new(s);
-            let d = TextureDraw { texture: 1, oy: 0, ox: 0, key: 0 };
-            let col: Vec<bool> = (0..4 * s as i64).map(|y| texture_on(&g, &d, y, 0)).collect();
+            let d = TextureDraw {
+                texture: 1,
+                oy: 0,
+                ox: 0,
+                key: 0,
+            };
+            let col: Vec<bool> = (0..4 * s as i64)
+                .map(|y| texture_on(&g, &d, y, 0))
+                .collect();
             let smallest = (1..=2 * s)
                 .find(|&p| (0..2 * s).all(|y| col[y] == col[y + p]))
                 .unwrap();
@@ -214,7 +233,12 @@ mod tests {
     fn random_texture_rates() {
         let g = TextureGeometry::new(10);
         let rate = |t| {
-            let d = TextureDraw { texture: t, oy: 0, ox: 0, key: 12345 };
+            let d = TextureDraw {
+                texture: t,
+                oy: 0,
+                ox: 0,
+                key: 12345,
+            };
             let on = (0..200)
                 .flat_map(|y| (0..200).map(move |x| (y, x)))
                 .filter(|&(y, x)| texture_on(&g, &d, y, x))
@@ -223,6 +247,10 @@ mod tests {
         };
         // noise: 0.5; rain: 1 - 0.95^7 = 0.3017 away from the top rows.
         assert!((rate(5) - 0.5).abs() < 0.01);
-        assert!((rate(8) - (1.0 - 0.95f64.powi(7))).abs() < 0.015, "rain {}", rate(8));
+        assert!(
+            (rate(8) - (1.0 - 0.95f64.powi(7))).abs() < 0.015,
+            "rain {}",
+            rate(8)
+        );
     }
 }
