@@ -164,9 +164,8 @@ impl Recipe {
             ));
         }
         let n_test = self.n_test_combinations();
-        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0)
-            || !(10..=990).contains(&n_test)
-        {
+        let fraction_ok = self.train_fraction > 0.0 && self.train_fraction < 1.0;
+        if !(fraction_ok && (10..=990).contains(&n_test)) {
             return bad(format!(
                 "train_fraction = {} must leave at least 10 combinations on each side \
                  (0.01..=0.99) so every attribute value can appear in both splits",
