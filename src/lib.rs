@@ -10,4 +10,5 @@
 
 pub mod cli;
 pub mod data;
+pub mod pid;
 pub mod rng;

@@ -1,0 +1,235 @@
+//! A finite joint pmf p(x1, x2, y) stored on its support, with the information quantities every
+//! PID measure needs. All informations are returned in bits.
+
+use std::collections::HashMap;
+
+/// Tolerance on the total mass of a pmf read from a file.
+pub const SUM_TOLERANCE: f64 = 1e-6;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PmfError {
+    #[error("pmf is empty")]
+    Empty,
+    #[error("pmf_dense is not a rectangular [x1][x2][y] array ({0})")]
+    Ragged(String),
+    #[error("pmf has a non-finite entry at [{0}][{1}][{2}]")]
+    NonFinite(usize, usize, usize),
+    #[error("pmf has a negative entry {3} at [{0}][{1}][{2}]")]
+    Negative(usize, usize, usize, f64),
+    #[error("pmf sums to {0}, not 1")]
+    NotNormalised(f64),
+}
+
+/// One support cell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cell {
+    pub x1: u32,
+    pub x2: u32,
+    pub y: u32,
+    pub p: f64,
+}
+
+/// A joint pmf on `[0, n1) x [0, n2) x [0, ny)`, zero outside `cells`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pmf {
+    pub n1: usize,
+    pub n2: usize,
+    pub ny: usize,
+    pub cells: Vec<Cell>,
+}
+
+fn xlogx_sum<'a>(it: impl Iterator<Item = &'a f64>) -> f64 {
+    // -sum p log2 p
+    -it.filter(|&&p| p > 0.0).map(|&p| p * p.log2()).sum::<f64>()
+}
+
+impl Pmf {
+    /// From `pmf_dense[x1][x2][y]`, validated: rectangular, finite, non-negative, summing to 1
+    /// within [`SUM_TOLERANCE`] (then renormalised exactly).
+    pub fn from_dense(d: &[Vec<Vec<f64>>]) -> Result<Self, PmfError> {
+        let n1 = d.len();
+        let n2 = d.first().map_or(0, |r| r.len());
+        let ny = d.first().and_then(|r| r.first()).map_or(0, |r| r.len());
+        if n1 == 0 || n2 == 0 || ny == 0 {
+            return Err(PmfError::Empty);
+        }
+        let mut cells = Vec::new();
+        for (i, row) in d.iter().enumerate() {
+            if row.len() != n2 {
+                return Err(PmfError::Ragged(format!("x1 = {i} has {} x2 values, expected {n2}", row.len())));
+            }
+            for (j, ys) in row.iter().enumerate() {
+                if ys.len() != ny {
+                    return Err(PmfError::Ragged(format!("[{i}][{j}] has {} y values, expected {ny}", ys.len())));
+                }
+                for (k, &p) in ys.iter().enumerate() {
+                    if !p.is_finite() {
+                        return Err(PmfError::NonFinite(i, j, k));
+                    }
+                    if p < 0.0 {
+                        return Err(PmfError::Negative(i, j, k, p));
+                    }
+                    if p > 0.0 {
+                        cells.push(Cell { x1: i as u32, x2: j as u32, y: k as u32, p });
+                    }
+                }
+            }
+        }
+        Self::from_cells(n1, n2, ny, cells)
+    }
+
+    /// From support cells (zero cells may be omitted; duplicates are added up).
+    pub fn from_cells(n1: usize, n2: usize, ny: usize, cells: Vec<Cell>) -> Result<Self, PmfError> {
+        let mut merged: HashMap<(u32, u32, u32), f64> = HashMap::with_capacity(cells.len());
+        for c in &cells {
+            if !c.p.is_finite() {
+                return Err(PmfError::NonFinite(c.x1 as usize, c.x2 as usize, c.y as usize));
+            }
+            if c.p < 0.0 {
+                return Err(PmfError::Negative(c.x1 as usize, c.x2 as usize, c.y as usize, c.p));
+            }
+            if c.x1 as usize >= n1 || c.x2 as usize >= n2 || c.y as usize >= ny {
+                return Err(PmfError::Ragged(format!("cell ({}, {}, {}) outside {n1} x {n2} x {ny}", c.x1, c.x2, c.y)));
+            }
+            *merged.entry((c.x1, c.x2, c.y)).or_default() += c.p;
+        }
+        let total: f64 = merged.values().sum();
+        if merged.is_empty() || total == 0.0 {
+            return Err(PmfError::Empty);
+        }
+        if (total - 1.0).abs() > SUM_TOLERANCE {
+            return Err(PmfError::NotNormalised(total));
+        }
+        let mut cells: Vec<Cell> = merged
+            .into_iter()
+            .filter(|&(_, p)| p > 0.0)
+            .map(|((x1, x2, y), p)| Cell { x1, x2, y, p: p / total })
+            .collect();
+        cells.sort_by_key(|c| (c.x1, c.x2, c.y));
+        Ok(Pmf { n1, n2, ny, cells })
+    }
+
+    /// The empirical pmf of observed triples.
+    pub fn from_samples(n1: usize, n2: usize, ny: usize, samples: impl IntoIterator<Item = (u32, u32, u32)>) -> Result<Self, PmfError> {
+        let mut counts: HashMap<(u32, u32, u32), f64> = HashMap::new();
+        let mut n = 0.0;
+        for s in samples {
+            *counts.entry(s).or_default() += 1.0;
+            n += 1.0;
+        }
+        let cells = counts.into_iter().map(|((x1, x2, y), c)| Cell { x1, x2, y, p: c / n }).collect();
+        Self::from_cells(n1, n2, ny, cells)
+    }
+
+    /// Swap the two sources.
+    pub fn swapped(&self) -> Pmf {
+        let mut cells: Vec<Cell> = self.cells.iter().map(|c| Cell { x1: c.x2, x2: c.x1, ..*c }).collect();
+        cells.sort_by_key(|c| (c.x1, c.x2, c.y));
+        Pmf { n1: self.n2, n2: self.n1, ny: self.ny, cells }
+    }
+
+    pub fn p_y(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.ny];
+        self.cells.iter().for_each(|c| v[c.y as usize] += c.p);
+        v
+    }
+
+    /// p(x1, y) as a dense `n1 x ny` array.
+    pub fn p_x1y(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.n1 * self.ny];
+        self.cells.iter().for_each(|c| v[c.x1 as usize * self.ny + c.y as usize] += c.p);
+        v
+    }
+
+    /// p(x2, y) as a dense `n2 x ny` array.
+    pub fn p_x2y(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.n2 * self.ny];
+        self.cells.iter().for_each(|c| v[c.x2 as usize * self.ny + c.y as usize] += c.p);
+        v
+    }
+
+    /// H(Y) in bits.
+    pub fn h_y(&self) -> f64 {
+        xlogx_sum(self.p_y().iter())
+    }
+
+    /// I(X1; Y) in bits.
+    pub fn i_x1_y(&self) -> f64 {
+        mi_from_joint(&self.p_x1y(), self.n1, self.ny)
+    }
+
+    /// I(X2; Y) in bits.
+    pub fn i_x2_y(&self) -> f64 {
+        mi_from_joint(&self.p_x2y(), self.n2, self.ny)
+    }
+
+    /// I(X1, X2; Y) in bits.
+    pub fn i_x12_y(&self) -> f64 {
+        let mut pxx: HashMap<(u32, u32), f64> = HashMap::new();
+        self.cells.iter().for_each(|c| *pxx.entry((c.x1, c.x2)).or_default() += c.p);
+        let py = self.p_y();
+        self.cells
+            .iter()
+            .map(|c| c.p * (c.p / (pxx[&(c.x1, c.x2)] * py[c.y as usize])).log2())
+            .sum::<f64>()
+            .max(0.0)
+    }
+}
+
+/// I(X; Y) in bits from a dense `nx x ny` joint.
+pub fn mi_from_joint(pxy: &[f64], nx: usize, ny: usize) -> f64 {
+    let mut px = vec![0.0; nx];
+    let mut py = vec![0.0; ny];
+    for x in 0..nx {
+        for y in 0..ny {
+            px[x] += pxy[x * ny + y];
+            py[y] += pxy[x * ny + y];
+        }
+    }
+    let mut mi = 0.0;
+    for x in 0..nx {
+        for y in 0..ny {
+            let p = pxy[x * ny + y];
+            if p > 0.0 {
+                mi += p * (p / (px[x] * py[y])).log2();
+            }
+        }
+    }
+    mi.max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xor() -> Pmf {
+        Pmf::from_dense(&[vec![vec![0.25, 0.0], vec![0.0, 0.25]], vec![vec![0.0, 0.25], vec![0.25, 0.0]]]).unwrap()
+    }
+
+    #[test]
+    fn xor_informations() {
+        let p = xor();
+        assert!((p.h_y() - 1.0).abs() < 1e-15);
+        assert!(p.i_x1_y().abs() < 1e-15 && p.i_x2_y().abs() < 1e-15);
+        assert!((p.i_x12_y() - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_pmfs_are_refused() {
+        assert_eq!(Pmf::from_dense(&[]), Err(PmfError::Empty));
+        assert!(matches!(Pmf::from_dense(&[vec![vec![0.5, 0.5], vec![0.0]]]), Err(PmfError::Ragged(_))));
+        assert!(matches!(Pmf::from_dense(&[vec![vec![1.5, -0.5]]]), Err(PmfError::Negative(..))));
+        assert!(matches!(Pmf::from_dense(&[vec![vec![0.5, f64::NAN]]]), Err(PmfError::NonFinite(..))));
+        assert!(matches!(Pmf::from_dense(&[vec![vec![0.5, 0.4]]]), Err(PmfError::NotNormalised(_))));
+        assert_eq!(Pmf::from_dense(&[vec![vec![0.0, 0.0]]]), Err(PmfError::Empty));
+    }
+
+    #[test]
+    fn samples_make_an_empirical_pmf() {
+        let p = Pmf::from_samples(2, 2, 2, [(0, 0, 0), (0, 0, 0), (1, 1, 1), (1, 0, 1)]).unwrap();
+        assert_eq!(p.cells.len(), 3);
+        assert!((p.cells[0].p - 0.5).abs() < 1e-15);
+        // Y = X1 here: I(X1;Y) = H(Y) = 1 bit.
+        assert!((p.i_x1_y() - 1.0).abs() < 1e-12);
+    }
+}
