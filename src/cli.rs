@@ -112,3 +112,157 @@ pub fn exit_on_error(r: Result<()>) {
         std::process::exit(1);
     }
 }
+
+/// `rusbench pid ...`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum PidCommand {
+    /// Decompose every case of a pmf file (the format of pid_reference.json) with BROJA, WB and
+    /// MMI; CSV to standard output.
+    Pmf {
+        /// JSON file: {"cases": [{"name": ..., "pmf_dense": [[[p(x1,x2,y)]]]}]}.
+        file: PathBuf,
+    },
+    /// The PID of every task of a generated dataset (empirical, population, ideal, closed form);
+    /// written to the dataset's manifest and to --out.
+    Tasks {
+        /// Dataset directory (made by gen-trifeature).
+        #[arg(long)]
+        dataset: PathBuf,
+        /// CSV to write (rows of this dataset replace earlier ones of the same dataset and seed).
+        #[arg(long, default_value = "results/pid/tasks.csv")]
+        out: PathBuf,
+    },
+}
+
+pub fn run_pid(cmd: &PidCommand) -> Result<()> {
+    match cmd {
+        PidCommand::Pmf { file } => pid_pmf(file),
+        PidCommand::Tasks { dataset, out } => pid_tasks(dataset, out),
+    }
+}
+
+fn pid_pmf(file: &std::path::Path) -> Result<()> {
+    use crate::pid::{broja, cases, mmi, wb};
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cases =
+        cases::parse_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record(["name", "measure", "R", "U1", "U2", "S", "gap_bits"])?;
+    let mut failed = Vec::new();
+    for case in cases {
+        let pmf = match case.pmf {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: case {:?}: {e}; fix its pmf_dense", case.name);
+                failed.push(case.name);
+                continue;
+            }
+        };
+        let b = match broja::broja(&pmf, &broja::BrojaOptions::default()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: case {:?}: {e}", case.name);
+                failed.push(case.name);
+                continue;
+            }
+        };
+        let f = |v: f64| format!("{v:.10}");
+        for (m, d, gap) in [
+            ("BROJA", b.pid, Some(b.gap_bits)),
+            ("WB", wb::wb(&pmf), None),
+            ("MMI", mmi::mmi(&pmf), None),
+        ] {
+            out.write_record([
+                case.name.clone(),
+                m.to_string(),
+                f(d.r),
+                f(d.u1),
+                f(d.u2),
+                f(d.s),
+                gap.map(|g| format!("{g:.3e}")).unwrap_or_default(),
+            ])?;
+        }
+        out.flush()?;
+    }
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} of the cases are not valid pmfs: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn pid_tasks(dataset: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    use crate::data::trifeatures::dataset::{MANIFEST, write_atomic};
+    use crate::pid::tasks::{TaskPidRow, dataset_task_pid};
+    use anyhow::Context;
+    let ds = Dataset::open(dataset)?;
+    let rows = dataset_task_pid(&ds, true)?;
+
+    // Merge into the CSV: keep other datasets' rows.
+    let mut all: Vec<TaskPidRow> = Vec::new();
+    if out.exists() {
+        let mut rdr = csv::Reader::from_path(out)
+            .with_context(|| format!("cannot read {}", out.display()))?;
+        for r in rdr.deserialize::<TaskPidRow>() {
+            let r = r.with_context(|| {
+                format!("{} is not a task-PID CSV; move it away", out.display())
+            })?;
+            if !(r.dataset == ds.manifest.recipe.name && r.seed == ds.manifest.seed) {
+                all.push(r);
+            }
+        }
+    }
+    all.extend(rows.iter().cloned());
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        for r in &all {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "cannot create {}; choose a writable --out",
+                parent.display()
+            )
+        })?;
+    }
+    write_atomic(out, &buf)?;
+
+    let mut manifest = ds.manifest.clone();
+    manifest.task_pid = Some(rows.clone());
+    write_atomic(
+        &dataset.join(MANIFEST),
+        &serde_json::to_vec_pretty(&manifest)?,
+    )?;
+
+    println!(
+        "{:<15} {:<8} {:<11} {:>7} {:>7} {:>7} {:>7}  (BROJA, bits; closed form in brackets)",
+        "set", "task", "source", "R", "U1", "U2", "S"
+    );
+    for r in rows.iter().filter(|r| r.measure == "BROJA") {
+        let cf = rows
+            .iter()
+            .find(|c| c.source == "closed_form" && c.set == r.set && c.task == r.task);
+        let cf = cf
+            .map(|c| format!("[{:.3} {:.3} {:.3} {:.3}]", c.r, c.u1, c.u2, c.s))
+            .unwrap_or_default();
+        println!(
+            "{:<15} {:<8} {:<11} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {cf}",
+            r.set, r.task, r.source, r.r, r.u1, r.u2, r.s
+        );
+    }
+    println!(
+        "wrote {} and the task_pid of {}",
+        out.display(),
+        dataset.join(MANIFEST).display()
+    );
+    Ok(())
+}

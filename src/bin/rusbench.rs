@@ -1,7 +1,7 @@
 //! `rusbench`: the suite's command line. With no subcommand it runs the main job on the default
 //! CPU preset (for now: generate the CPU dataset).
 use clap::{Parser, Subcommand};
-use rusbench::cli::{CPU_RECIPE, GenArgs, exit_on_error, run_gen};
+use rusbench::cli::{CPU_RECIPE, GenArgs, PidCommand, exit_on_error, run_gen, run_pid};
 
 #[derive(Parser)]
 #[command(
@@ -17,12 +17,16 @@ struct Cli {
 enum Command {
     /// Generate a Trifeatures dataset (same as the gen-trifeature binary).
     Gen(GenArgs),
+    /// Partial information decomposition: of any pmf, or of a dataset's tasks.
+    #[command(subcommand)]
+    Pid(PidCommand),
 }
 
 fn main() {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Gen(a)) => a,
+        Some(Command::Pid(p)) => return exit_on_error(run_pid(&p)),
         None => GenArgs {
             recipe: CPU_RECIPE.into(),
             out: None,

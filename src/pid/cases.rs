@@ -24,8 +24,9 @@ pub struct Case {
 
 /// Parse a cases file. A malformed file is an error; a malformed case is reported per case.
 pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
-    let raw: RawFile = serde_json::from_str(text)
-        .map_err(|e| format!("not a pmf cases file ({e}); expected {{\"cases\": [{{\"name\", \"pmf_dense\"}}]}}"))?;
+    let raw: RawFile = serde_json::from_str(text).map_err(|e| {
+        format!("not a pmf cases file ({e}); expected {{\"cases\": [{{\"name\", \"pmf_dense\"}}]}}")
+    })?;
     Ok(raw
         .cases
         .into_iter()
@@ -38,7 +39,11 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
 
 fn parse_dense(v: &serde_json::Value) -> Result<Vec<Vec<Vec<f64>>>, PmfError> {
     let ragged = |m: &str| PmfError::Ragged(m.to_string());
-    let arr = |v: &serde_json::Value| v.as_array().cloned().ok_or_else(|| ragged("expected nested arrays of numbers"));
+    let arr = |v: &serde_json::Value| {
+        v.as_array()
+            .cloned()
+            .ok_or_else(|| ragged("expected nested arrays of numbers"))
+    };
     arr(v)?
         .iter()
         .map(|row| {
@@ -48,7 +53,9 @@ fn parse_dense(v: &serde_json::Value) -> Result<Vec<Vec<Vec<f64>>>, PmfError> {
                     arr(ys)?
                         .iter()
                         .map(|p| match p {
-                            serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| ragged("number out of range")),
+                            serde_json::Value::Number(n) => {
+                                n.as_f64().ok_or_else(|| ragged("number out of range"))
+                            }
                             // JSON has no NaN; "NaN"/null entries are reported as non-finite.
                             _ => Ok(f64::NAN),
                         })

@@ -6,6 +6,7 @@ pub mod broja;
 pub mod cases;
 pub mod mmi;
 pub mod pmf;
+pub mod tasks;
 pub mod wb;
 
 use serde::Serialize;
@@ -24,7 +25,12 @@ impl Decomposition {
     /// The decomposition implied by a redundancy value and the three mutual informations.
     pub fn from_redundancy(r: f64, i1: f64, i2: f64, i12: f64) -> Self {
         let (u1, u2) = (i1 - r, i2 - r);
-        Decomposition { r, u1, u2, s: i12 - r - u1 - u2 }
+        Decomposition {
+            r,
+            u1,
+            u2,
+            s: i12 - r - u1 - u2,
+        }
     }
 }
 

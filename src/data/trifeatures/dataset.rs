@@ -88,6 +88,9 @@ pub struct Manifest {
     pub files: usize,
     /// SHA-256 over (relative path, NUL, SHA-256 of contents) of every covered file, sorted by path.
     pub sha256: String,
+    /// The PID of every task, once `rusbench pid tasks` has run on the dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_pid: Option<Vec<crate::pid::tasks::TaskPidRow>>,
 }
 
 /// Options of one generation.
@@ -413,6 +416,7 @@ fn write_dataset(recipe: &Recipe, dir: &Path, progress: bool) -> Result<Manifest
         pair_sets,
         files: digests.len(),
         sha256: hex(&h.finalize()),
+        task_pid: None,
     };
     fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)

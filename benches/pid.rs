@@ -1,0 +1,74 @@
+//! PID solver speed.
+//!
+//! - `broja/share_1000x1000x10`: the ideal share task as a dense 1000 x 1000 x 10 pmf with 10^5
+//!   support cells, solved without lumping (the solver itself) and with it (the default);
+//! - `broja/reference_cases`: all 36 cases of pid_reference.json at the default tolerance;
+//! - `broja/synergy_unbiased_k10`: the ideal synergy task (2 x 10^6 support cells unlumped),
+//!   with lumping.
+//!
+//! The achieved gaps are printed once before timing.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rusbench::data::pairs::PairRules;
+use rusbench::data::trifeatures::recipe::PairRecipe;
+use rusbench::pid::broja::{BrojaOptions, broja};
+use rusbench::pid::cases::parse_cases;
+use rusbench::pid::pmf::Pmf;
+use rusbench::pid::tasks::{ideal_pairs, task_pmf};
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+    let rules = PairRules::new(PairRecipe::default(), 42);
+    let share = task_pmf(ideal_pairs(&rules, false), 0, &rules).unwrap();
+    let synergy = task_pmf(ideal_pairs(&rules, false), 3, &rules).unwrap();
+    let cases: Vec<Pmf> = parse_cases(include_str!("../tests/data/pid_reference.json"))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.pmf.unwrap())
+        .collect();
+    let raw = BrojaOptions {
+        lump: false,
+        ..Default::default()
+    };
+    let lumped = BrojaOptions::default();
+    for (name, p, o) in [
+        ("share unlumped", &share, &raw),
+        ("share lumped", &share, &lumped),
+        ("synergy lumped", &synergy, &lumped),
+    ] {
+        let r = broja(p, o).unwrap();
+        eprintln!(
+            "{name}: support {} cells, {} iterations, gap {:.2e} bits, {:?}",
+            r.support, r.iterations, r.gap_bits, r.pid
+        );
+    }
+    let worst = cases
+        .iter()
+        .map(|p| broja(p, &lumped).unwrap().gap_bits)
+        .fold(0.0, f64::max);
+    eprintln!("reference cases: worst gap {worst:.2e} bits");
+
+    let mut g = c.benchmark_group("broja");
+    g.sample_size(10);
+    g.bench_function("share_1000x1000x10/unlumped", |b| {
+        b.iter(|| black_box(broja(&share, &raw).unwrap()))
+    });
+    g.bench_function("share_1000x1000x10/lumped", |b| {
+        b.iter(|| black_box(broja(&share, &lumped).unwrap()))
+    });
+    g.bench_function("synergy_unbiased_k10/lumped", |b| {
+        b.iter(|| black_box(broja(&synergy, &lumped).unwrap()))
+    });
+    g.bench_function("reference_cases", |b| {
+        b.iter(|| {
+            cases
+                .iter()
+                .map(|p| broja(p, &lumped).unwrap().pid.s)
+                .sum::<f64>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

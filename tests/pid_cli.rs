@@ -1,0 +1,139 @@
+//! The `rusbench pid` command line.
+
+use rusbench::data::trifeatures::{Dataset, GenerateOptions, Recipe, generate};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rusbench");
+
+#[test]
+fn pid_pmf_writes_csv_and_names_bad_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("cases.json");
+    std::fs::write(
+        &file,
+        r#"{"cases": [
+            {"name": "XOR", "pmf_dense": [[[0.25, 0.0], [0.0, 0.25]], [[0.0, 0.25], [0.25, 0.0]]], "extra": 1},
+            {"name": "NEG", "pmf_dense": [[[1.25, -0.25]]]},
+            {"name": "RDN", "pmf_dense": [[[0.5, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.5]]]},
+            {"name": "SHORT", "pmf_dense": [[[0.5, 0.4]]]}
+        ]}"#,
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["pid", "pmf", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        !o.status.success(),
+        "invalid cases make the exit code non-zero"
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "name,measure,R,U1,U2,S,gap_bits");
+    assert_eq!(lines.len(), 1 + 2 * 3, "{out}");
+    let xor_broja: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(&xor_broja[..2], &["XOR", "BROJA"]);
+    assert!((xor_broja[5].parse::<f64>().unwrap() - 1.0).abs() < 1e-9);
+    assert!(lines.iter().any(|l| l.starts_with("RDN,WB,1.0000000000,")));
+    assert!(lines[2].ends_with(','), "WB has no gap: {}", lines[2]);
+    assert!(
+        err.contains("case \"NEG\"") && err.contains("negative"),
+        "{err}"
+    );
+    assert!(
+        err.contains("case \"SHORT\"") && err.contains("sums to"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+
+    std::fs::write(&file, "{not json").unwrap();
+    let o = Command::new(BIN)
+        .args(["pid", "pmf", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        !o.status.success() && err.starts_with("error: ") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn pid_tasks_writes_csv_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut recipe = Recipe::reference();
+    recipe.name = "tiny".into();
+    recipe.canvas = 48;
+    recipe.template = 28;
+    recipe.texture_period = 6;
+    recipe.renders_per_train_combination = 1;
+    recipe.pairs.max_size = 300;
+    let ds_dir = tmp.path().join("ds");
+    generate(
+        &recipe,
+        &GenerateOptions {
+            out: ds_dir.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let csv_path = tmp.path().join("pid").join("tasks.csv");
+    let o = Command::new(BIN)
+        .args([
+            "pid",
+            "tasks",
+            "--dataset",
+            ds_dir.to_str().unwrap(),
+            "--out",
+            csv_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
+    let rows: Vec<rusbench::pid::tasks::TaskPidRow> =
+        rdr.deserialize().map(|r| r.unwrap()).collect();
+    // 4 sets x 4 tasks x (3 sources x 3 measures + closed form).
+    assert_eq!(rows.len(), 4 * 4 * 10);
+    let ideal_syn = rows
+        .iter()
+        .find(|r| {
+            r.set == "train_unbiased"
+                && r.task == "synergy"
+                && r.source == "ideal"
+                && r.measure == "BROJA"
+        })
+        .unwrap();
+    assert!((ideal_syn.s - 0.468996).abs() < 1e-5, "{ideal_syn:?}");
+    for r in &rows {
+        let sum = r.r + r.u1 + r.u2 + r.s;
+        assert!(sum.is_finite() && r.seed == 42 && r.dataset == "tiny");
+        if r.measure == "BROJA" {
+            assert!(r.gap_bits.is_some());
+        }
+    }
+    let m = Dataset::open(&ds_dir).unwrap().manifest;
+    assert_eq!(m.task_pid.as_ref().unwrap().len(), rows.len());
+    // The manifest change does not break the dataset's integrity check.
+    Dataset::open(&ds_dir).unwrap().verify().unwrap();
+
+    // A missing dataset is a one-line error.
+    let o = Command::new(BIN)
+        .args([
+            "pid",
+            "tasks",
+            "--dataset",
+            tmp.path().join("nope").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        !o.status.success()
+            && err.contains("gen-trifeature")
+            && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+}
