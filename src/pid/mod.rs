@@ -4,6 +4,7 @@
 
 pub mod broja;
 pub mod cases;
+pub mod estimate;
 pub mod mmi;
 pub mod pmf;
 pub mod tasks;
