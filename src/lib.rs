@@ -6,8 +6,12 @@
 //! - [`data::trifeatures`]: the image generator (shapes, textures, colours, rendering, split,
 //!   recipes, on-disk datasets, the preview sheet).
 //! - [`data::pairs`]: the R/U/S pair builder and the four downstream tasks.
+//! - [`augment`]: the weak and strong (SimCLR) augmentations and their ablation variants, seeded
+//!   per (seed, epoch, pair, view, modality).
+//! - [`pid`]: partial information decomposition (BROJA with a certificate, WB, MMI), task PIDs.
 //! - [`rng`]: portable, per-item seeding so every output is independent of the thread count.
 
+pub mod augment;
 pub mod cli;
 pub mod data;
 pub mod pid;

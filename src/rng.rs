@@ -13,6 +13,7 @@ pub enum Stream {
     Render = 2,
     SynergyMapping = 3,
     Pairs = 4,
+    Augment = 5,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

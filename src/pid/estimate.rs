@@ -93,8 +93,8 @@ pub fn kmeans_once(x: &[f32], d: usize, k: usize, seed: u64, max_iter: usize) ->
         assign = new;
         let mut sums = vec![0.0f64; k * d];
         let mut counts = vec![0usize; k];
-        for i in 0..n {
-            let c = assign[i] as usize;
+        for (i, &a) in assign.iter().enumerate() {
+            let c = a as usize;
             counts[c] += 1;
             for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row(i)) {
                 *s += v as f64;
@@ -119,6 +119,7 @@ pub fn kmeans_once(x: &[f32], d: usize, k: usize, seed: u64, max_iter: usize) ->
     (assign, inertia)
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Estimate R, U1, U2, S of features `z1`, `z2` (row-major `[n, d1]`, `[n, d2]`) about `labels`
 /// (values in `0..ny`) with `k` clusters per modality.
 pub fn representation_pid(
@@ -193,11 +194,10 @@ pub mod synthetic {
             labels: Vec::with_capacity(n),
         };
         for _ in 0..n {
-            let mut a1 = combination(pick.random_range(0..1000));
+            let a1 = combination(pick.random_range(0..1000));
             let mut a2 = combination(pick.random_range(0..1000));
             let share = rules.recipe.share.index();
             a2[share] = a1[share];
-            a1[share] = a2[share];
             f.labels.push(rules.labels(&a1, &a2)[task] as u32);
             for (z, a, attrs) in [(&mut f.z1, a1, attrs1), (&mut f.z2, a2, attrs2)] {
                 for &at in attrs {
