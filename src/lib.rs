@@ -15,4 +15,5 @@ pub mod augment;
 pub mod cli;
 pub mod data;
 pub mod pid;
+pub mod probe;
 pub mod rng;
