@@ -14,6 +14,8 @@
 pub mod augment;
 pub mod cli;
 pub mod data;
+pub mod losses;
+pub mod models;
 pub mod pid;
 pub mod probe;
 pub mod rng;

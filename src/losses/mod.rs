@@ -1,0 +1,7 @@
+//! Losses (REFERENCE §5): free functions on embeddings, documented with their shapes.
+
+pub mod comm;
+pub mod ntxent;
+
+pub use comm::{CommLossOutput, CommVariant, comm_loss};
+pub use ntxent::{nt_xent, ssl_accuracy};

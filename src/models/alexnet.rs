@@ -1,0 +1,115 @@
+//! The AlexNet encoder (REFERENCE §4.1): five convolutions with ReLU and three max-pools, then
+//! either the feature map (CoMM, `global_pool = ""`) or flatten + Linear(C*g*g -> latent)
+//! (`global_pool = "avg"`, which is not an average pooling in the reference).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+#[derive(Config, Debug)]
+pub struct AlexNetConfig {
+    /// Output channels of the five convolutions.
+    pub channels: [usize; 5],
+    /// Kernel, stride and padding of the first convolution (the others are fixed: k5 p2, then
+    /// three k3 p1).
+    pub first_kernel: usize,
+    pub first_stride: usize,
+    pub first_padding: usize,
+    /// Input image side.
+    pub image_size: usize,
+    /// Output dimension of the flatten + Linear projection.
+    pub latent_dim: usize,
+}
+
+impl AlexNetConfig {
+    /// The reference trunk: 224 px in, 256 x 6 x 6 out.
+    pub fn paper(latent_dim: usize) -> Self {
+        AlexNetConfig::new([64, 192, 384, 256, 256], 11, 4, 2, 224, latent_dim)
+    }
+
+    /// A trunk for 64 px canvases: first conv k5 s2 p2, widths halved; 128 x 3 x 3 out.
+    pub fn small(latent_dim: usize) -> Self {
+        AlexNetConfig::new([32, 96, 192, 128, 128], 5, 2, 2, 64, latent_dim)
+    }
+
+    /// Side of the output grid: conv1, pool, pool, pool (convs 2-5 keep the size).
+    pub fn grid(&self) -> usize {
+        let conv1 =
+            (self.image_size + 2 * self.first_padding - self.first_kernel) / self.first_stride + 1;
+        let pool = |s: usize| (s - 3) / 2 + 1;
+        pool(pool(pool(conv1)))
+    }
+
+    pub fn out_channels(&self) -> usize {
+        self.channels[4]
+    }
+
+    pub fn init(&self, device: &Device) -> AlexNet {
+        let c = self.channels;
+        let p = |n: usize| PaddingConfig2d::Explicit(n, n, n, n);
+        let conv = |i: usize, o: usize, k: usize, s: usize, pad: usize| {
+            Conv2dConfig::new([i, o], [k, k])
+                .with_stride([s, s])
+                .with_padding(p(pad))
+                .with_bias(true)
+                .init(device)
+        };
+        let g = self.grid();
+        AlexNet {
+            conv1: conv(
+                3,
+                c[0],
+                self.first_kernel,
+                self.first_stride,
+                self.first_padding,
+            ),
+            conv2: conv(c[0], c[1], 5, 1, 2),
+            conv3: conv(c[1], c[2], 3, 1, 1),
+            conv4: conv(c[2], c[3], 3, 1, 1),
+            conv5: conv(c[3], c[4], 3, 1, 1),
+            pool: MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).init(),
+            fc: LinearConfig::new(c[4] * g * g, self.latent_dim).init(device),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct AlexNet {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    conv3: Conv2d,
+    conv4: Conv2d,
+    conv5: Conv2d,
+    pool: MaxPool2d,
+    /// Used only by [`AlexNet::forward_vector`]; exists in every configuration, as in the
+    /// reference (it counts in the parameter totals).
+    pub fc: Linear,
+}
+
+impl AlexNet {
+    /// `[B, 3, H, W]` -> `[B, C, g, g]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = self.pool.forward(relu(self.conv1.forward(x)));
+        let x = self.pool.forward(relu(self.conv2.forward(x)));
+        let x = relu(self.conv3.forward(x));
+        let x = relu(self.conv4.forward(x));
+        self.pool.forward(relu(self.conv5.forward(x)))
+    }
+
+    /// `[B, 3, H, W]` -> `[B, latent]`: flatten then Linear (the reference's `global_pool="avg"`).
+    pub fn forward_vector(&self, x: Tensor<4>) -> Tensor<2> {
+        let f = self.forward(x);
+        let [b, c, h, w] = f.dims();
+        // [B, C, g, g] -> [B, C*g*g], channel-major as torch's flatten.
+        self.fc.forward(f.reshape([b, c * h * w]))
+    }
+
+    /// Parameters of the five convolutions (without the Linear).
+    pub fn num_conv_params(&self) -> usize {
+        self.num_params() - self.fc.num_params()
+    }
+}
