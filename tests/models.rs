@@ -93,7 +93,7 @@ fn masking_drops_the_other_modalitys_tokens() {
             .try_into_vec::<f32>()
             .unwrap()
     };
-    let only1 = v(fusion.forward(&[t1.clone()]));
+    let only1 = v(fusion.forward(std::slice::from_ref(&t1)));
     let both_a = v(fusion.forward(&[t1.clone(), t2a]));
     let both_b = v(fusion.forward(&[t1.clone(), t2b]));
     // With modality 2 present, its tokens change the CLS output; without, it cannot see them.

@@ -27,8 +27,8 @@ pub struct CommLossOutput {
     pub term12: Tensor<1>,
 }
 
-/// `L_CoMM = 1/3 [ 1/2 (NT(Z'_1, Z'') + NT(Z''_1, Z')) + 1/2 (NT(Z'_2, Z'') + NT(Z''_2, Z'))
-/// + NT(Z', Z'') ]`, where `Z_i` embeds modality i alone (the other's tokens dropped) and `Z`
+/// `L_CoMM = 1/3 [ 1/2 (NT(Z'_1, Z'') + NT(Z''_1, Z')) + 1/2 (NT(Z'_2, Z'') + NT(Z''_2, Z')) + NT(Z', Z'') ]`,
+/// where `Z_i` embeds modality i alone (the other's tokens dropped) and `Z`
 /// both, for the two augmented views ' and ''.
 ///
 /// # Shapes
