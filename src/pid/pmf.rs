@@ -244,16 +244,7 @@ impl Pmf {
     /// shrinking the problem, e.g. the ideal synergy task from 1000 x 1000 to 100 x 100 sources.
     pub fn lumped(&self) -> Pmf {
         let (m1, n1) = Self::groups(&self.cells, self.n1, |c| (c.x1, c.x2));
-        let swapped: Vec<Cell> = self
-            .cells
-            .iter()
-            .map(|c| Cell {
-                x1: c.x2,
-                x2: c.x1,
-                ..*c
-            })
-            .collect();
-        let (m2, n2) = Self::groups(&swapped, self.n2, |c| (c.x1, c.x2));
+        let (m2, n2) = Self::groups(&self.swapped().cells, self.n2, |c| (c.x1, c.x2));
         let cells = self
             .cells
             .iter()
@@ -293,8 +284,8 @@ impl Pmf {
     }
 }
 
-/// I(X; Y) in bits from a dense `nx x ny` joint.
-pub fn mi_from_joint(pxy: &[f64], nx: usize, ny: usize) -> f64 {
+/// Marginals `(p(x), p(y))` of a dense `nx x ny` joint.
+pub fn marginals(pxy: &[f64], nx: usize, ny: usize) -> (Vec<f64>, Vec<f64>) {
     let mut px = vec![0.0; nx];
     let mut py = vec![0.0; ny];
     for x in 0..nx {
@@ -303,6 +294,12 @@ pub fn mi_from_joint(pxy: &[f64], nx: usize, ny: usize) -> f64 {
             py[y] += pxy[x * ny + y];
         }
     }
+    (px, py)
+}
+
+/// I(X; Y) in bits from a dense `nx x ny` joint.
+pub fn mi_from_joint(pxy: &[f64], nx: usize, ny: usize) -> f64 {
+    let (px, py) = marginals(pxy, nx, ny);
     let mut mi = 0.0;
     for x in 0..nx {
         for y in 0..ny {

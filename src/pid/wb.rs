@@ -3,18 +3,11 @@
 //! R = 1).
 
 use super::Decomposition;
-use super::pmf::Pmf;
+use super::pmf::{Pmf, marginals};
 
 /// Specific informations `I(Y=y; X)` in bits from a dense `nx x ny` joint.
 fn specific(pxy: &[f64], nx: usize, ny: usize) -> Vec<f64> {
-    let mut px = vec![0.0; nx];
-    let mut py = vec![0.0; ny];
-    for x in 0..nx {
-        for y in 0..ny {
-            px[x] += pxy[x * ny + y];
-            py[y] += pxy[x * ny + y];
-        }
-    }
+    let (px, py) = marginals(pxy, nx, ny);
     (0..ny)
         .map(|y| {
             if py[y] <= 0.0 {
