@@ -15,6 +15,7 @@ pub mod augment;
 pub mod cli;
 pub mod data;
 pub mod losses;
+pub mod methods;
 pub mod models;
 pub mod pid;
 pub mod probe;

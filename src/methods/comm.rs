@@ -1,0 +1,117 @@
+//! CoMM (REFERENCE §4, §5.1): two trunks, two latent converters, one fusion transformer run three
+//! times per view (modality 1 alone, modality 2 alone, both), one projection head applied to each
+//! embedding separately, and the CoMM loss.
+
+use crate::losses::{CommLossOutput, CommVariant, comm_loss};
+use crate::models::adapter::{Adapter, AdapterConfig};
+use crate::models::alexnet::{AlexNet, AlexNetConfig};
+use crate::models::fusion::{Fusion, FusionConfig};
+use crate::models::heads::{ProjectionHead, ProjectionHeadConfig};
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+#[derive(Config, Debug)]
+pub struct CommConfig {
+    pub trunk: AlexNetConfig,
+    pub fusion: FusionConfig,
+    /// Head hidden and output sizes (512, 256 in the reference).
+    pub head_hidden: usize,
+    pub head_out: usize,
+}
+
+impl CommConfig {
+    /// The reference model: AlexNet 256 x 6 x 6 -> 36 tokens of 512 -> 1 block -> head
+    /// 512-512-512-256.
+    pub fn paper() -> Self {
+        CommConfig::new(AlexNetConfig::paper(512), FusionConfig::paper(), 512, 256)
+    }
+
+    /// The 64 px model: small trunk (128 x 3 x 3 -> 9 tokens), width 128, 4 heads.
+    pub fn small() -> Self {
+        CommConfig::new(AlexNetConfig::small(128), FusionConfig::new(128, 4, 1, 512), 128, 64)
+    }
+
+    pub fn init(&self, device: &Device) -> Comm {
+        let adapter = || AdapterConfig::new(self.trunk.out_channels(), self.fusion.dim, self.trunk.grid()).init(device);
+        Comm {
+            enc1: self.trunk.init(device),
+            enc2: self.trunk.init(device),
+            ad1: adapter(),
+            ad2: adapter(),
+            fusion: self.fusion.init(device),
+            head: ProjectionHeadConfig::new(self.fusion.dim, self.head_hidden, self.head_out).init(device),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Comm {
+    enc1: AlexNet,
+    enc2: AlexNet,
+    ad1: Adapter,
+    ad2: Adapter,
+    fusion: Fusion,
+    head: ProjectionHead,
+}
+
+impl Comm {
+    /// `[Z_1, Z_2, Z]` before the head, each `[B, D]`, from images `[B, 3, H, W]`.
+    pub fn embed(&self, x1: Tensor<4>, x2: Tensor<4>) -> [Tensor<2>; 3] {
+        let t1 = self.ad1.forward(self.enc1.forward(x1)); // [B, g*g, D]
+        let t2 = self.ad2.forward(self.enc2.forward(x2)); // [B, g*g, D]
+        [
+            self.fusion.forward(std::slice::from_ref(&t1)),
+            self.fusion.forward(std::slice::from_ref(&t2)),
+            self.fusion.forward(&[t1, t2]),
+        ]
+    }
+
+    /// The probe feature: Z, the CLS output of both modalities.
+    pub fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2> {
+        let t1 = self.ad1.forward(self.enc1.forward(x1));
+        let t2 = self.ad2.forward(self.enc2.forward(x2));
+        self.fusion.forward(&[t1, t2])
+    }
+
+    /// The CoMM loss of two views `(x1, x2)`; the head runs on each embedding separately (so
+    /// BatchNorm statistics are per call, as in the reference).
+    pub fn loss(&self, view1: (Tensor<4>, Tensor<4>), view2: (Tensor<4>, Tensor<4>), tau: f64, variant: CommVariant) -> CommLossOutput {
+        let project = |e: [Tensor<2>; 3]| e.map(|z| self.head.forward(z));
+        let a = project(self.embed(view1.0, view1.1));
+        let b = project(self.embed(view2.0, view2.1));
+        comm_loss(a, b, tau, variant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::optim::adamw;
+    use burn::optim::GradientsParams;
+    use burn::tensor::Distribution;
+
+    fn scalar(x: Tensor<1>) -> f64 {
+        x.into_data().convert::<f64>().try_into_vec::<f64>().unwrap()[0]
+    }
+
+    #[test]
+    fn loss_decreases_on_a_fixed_batch() {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let mut model = CommConfig::small().init(&device);
+        let mut optim = adamw(1e-4);
+        let img = |_| Tensor::<4>::random([8, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+        let (a1, a2, b1, b2) = (img(0), img(1), img(2), img(3));
+        let mut losses = Vec::new();
+        for _ in 0..6 {
+            let out = model.loss((a1.clone(), a2.clone()), (b1.clone(), b2.clone()), 0.1, CommVariant::Full);
+            let loss = out.loss;
+            losses.push(scalar(loss.clone()));
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(3e-4, model, grads);
+        }
+        assert!(losses.iter().all(|l| l.is_finite()));
+        assert!(losses[5] < losses[0] - 0.05, "{losses:?}");
+    }
+}
