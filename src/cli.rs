@@ -266,3 +266,50 @@ fn pid_tasks(dataset: &std::path::Path, out: &std::path::Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// `rusbench train`
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training preset (TOML, see presets/).
+    #[arg(long, default_value = "presets/quick.toml")]
+    pub preset: PathBuf,
+    /// Dataset directory [default: data/trifeature-64 for the small model, data/trifeature for paper].
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Run directory [default: runs/<preset name>-seed<seed>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the preset's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+pub fn run_train(args: &TrainArgs) -> Result<()> {
+    let mut cfg = crate::train::TrainConfig::load(&args.preset)?;
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    let dataset = args.dataset.clone().unwrap_or_else(|| {
+        PathBuf::from(if cfg.model == "paper" {
+            "data/trifeature"
+        } else {
+            "data/trifeature-64"
+        })
+    });
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{}-seed{}", cfg.name, cfg.seed)));
+    let rows = crate::train::run(&cfg, &dataset, &out, args.resume, true)?;
+    println!("run {} (seed {}):", out.display(), cfg.seed);
+    for r in rows {
+        println!(
+            "  {:<8} balanced accuracy {:.3}  accuracy {:.3}  C {}",
+            r.task, r.balanced_accuracy, r.accuracy, r.best_c
+        );
+    }
+    Ok(())
+}

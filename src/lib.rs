@@ -20,3 +20,4 @@ pub mod models;
 pub mod pid;
 pub mod probe;
 pub mod rng;
+pub mod train;

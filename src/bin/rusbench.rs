@@ -1,7 +1,9 @@
 //! `rusbench`: the suite's command line. With no subcommand it runs the main job on the default
 //! CPU preset (for now: generate the CPU dataset).
 use clap::{Parser, Subcommand};
-use rusbench::cli::{CPU_RECIPE, GenArgs, PidCommand, exit_on_error, run_gen, run_pid};
+use rusbench::cli::{
+    CPU_RECIPE, GenArgs, PidCommand, TrainArgs, exit_on_error, run_gen, run_pid, run_train,
+};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +22,8 @@ enum Command {
     /// Partial information decomposition: of any pmf, or of a dataset's tasks.
     #[command(subcommand)]
     Pid(PidCommand),
+    /// Train a method from a preset and probe it (CoMM so far).
+    Train(TrainArgs),
 }
 
 fn main() {
@@ -27,6 +31,7 @@ fn main() {
     let args = match cli.command {
         Some(Command::Gen(a)) => a,
         Some(Command::Pid(p)) => return exit_on_error(run_pid(&p)),
+        Some(Command::Train(t)) => return exit_on_error(run_train(&t)),
         None => GenArgs {
             recipe: CPU_RECIPE.into(),
             out: None,

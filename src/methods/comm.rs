@@ -29,18 +29,31 @@ impl CommConfig {
 
     /// The 64 px model: small trunk (128 x 3 x 3 -> 9 tokens), width 128, 4 heads.
     pub fn small() -> Self {
-        CommConfig::new(AlexNetConfig::small(128), FusionConfig::new(128, 4, 1, 512), 128, 64)
+        CommConfig::new(
+            AlexNetConfig::small(128),
+            FusionConfig::new(128, 4, 1, 512),
+            128,
+            64,
+        )
     }
 
     pub fn init(&self, device: &Device) -> Comm {
-        let adapter = || AdapterConfig::new(self.trunk.out_channels(), self.fusion.dim, self.trunk.grid()).init(device);
+        let adapter = || {
+            AdapterConfig::new(
+                self.trunk.out_channels(),
+                self.fusion.dim,
+                self.trunk.grid(),
+            )
+            .init(device)
+        };
         Comm {
             enc1: self.trunk.init(device),
             enc2: self.trunk.init(device),
             ad1: adapter(),
             ad2: adapter(),
             fusion: self.fusion.init(device),
-            head: ProjectionHeadConfig::new(self.fusion.dim, self.head_hidden, self.head_out).init(device),
+            head: ProjectionHeadConfig::new(self.fusion.dim, self.head_hidden, self.head_out)
+                .init(device),
         }
     }
 }
@@ -76,7 +89,13 @@ impl Comm {
 
     /// The CoMM loss of two views `(x1, x2)`; the head runs on each embedding separately (so
     /// BatchNorm statistics are per call, as in the reference).
-    pub fn loss(&self, view1: (Tensor<4>, Tensor<4>), view2: (Tensor<4>, Tensor<4>), tau: f64, variant: CommVariant) -> CommLossOutput {
+    pub fn loss(
+        &self,
+        view1: (Tensor<4>, Tensor<4>),
+        view2: (Tensor<4>, Tensor<4>),
+        tau: f64,
+        variant: CommVariant,
+    ) -> CommLossOutput {
         let project = |e: [Tensor<2>; 3]| e.map(|z| self.head.forward(z));
         let a = project(self.embed(view1.0, view1.1));
         let b = project(self.embed(view2.0, view2.1));
@@ -92,7 +111,10 @@ mod tests {
     use burn::tensor::Distribution;
 
     fn scalar(x: Tensor<1>) -> f64 {
-        x.into_data().convert::<f64>().try_into_vec::<f64>().unwrap()[0]
+        x.into_data()
+            .convert::<f64>()
+            .try_into_vec::<f64>()
+            .unwrap()[0]
     }
 
     #[test]
@@ -105,7 +127,12 @@ mod tests {
         let (a1, a2, b1, b2) = (img(0), img(1), img(2), img(3));
         let mut losses = Vec::new();
         for _ in 0..6 {
-            let out = model.loss((a1.clone(), a2.clone()), (b1.clone(), b2.clone()), 0.1, CommVariant::Full);
+            let out = model.loss(
+                (a1.clone(), a2.clone()),
+                (b1.clone(), b2.clone()),
+                0.1,
+                CommVariant::Full,
+            );
             let loss = out.loss;
             losses.push(scalar(loss.clone()));
             let grads = GradientsParams::from_grads(loss.backward(), &model);

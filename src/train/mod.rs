@@ -1,0 +1,441 @@
+//! Training runs: a preset (TOML) -> a run directory with the resolved config, a per-epoch CSV,
+//! checkpoints (resumable), and the final linear-probe results on the four tasks.
+//!
+//! So far for CoMM (its `full`, `multimodal-only` and `unimodal-only` losses). Every random draw
+//! is keyed: batches by (seed, epoch), views by (seed, epoch, pair, view, modality), weights by
+//! the seed.
+
+pub mod batch;
+
+use crate::augment::{AugmentKey, Augmentation};
+use crate::data::trifeatures::Dataset;
+use crate::data::trifeatures::dataset::write_atomic;
+use crate::losses::CommVariant;
+use crate::methods::comm::{Comm, CommConfig};
+use crate::methods::optim::adamw;
+use crate::probe::{Features, ProbeConfig, linear_probe};
+use crate::rng::{Stream, item_rng};
+use anyhow::{Context, Result, anyhow, bail};
+use batch::{ImageStore, view_batch};
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A training preset (`presets/*.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub name: String,
+    /// Only "comm" so far.
+    pub method: String,
+    /// "small" (64 px trunk) or "paper".
+    pub model: String,
+    /// Pre-training pair set: "train_unbiased" (R/U) or "train_biased" (S).
+    pub pairs: String,
+    /// Use at most this many pre-training pairs (0: all).
+    pub max_pairs: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub temperature: f64,
+    pub loss: CommVariant,
+    /// Per modality.
+    pub augment: [Augmentation; 2],
+    pub seed: u64,
+    /// Probe on at most this many pairs of each probe set (0: all, as the reference).
+    pub probe_max_pairs: usize,
+}
+
+impl TrainConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read preset {}", path.display()))?;
+        let c: TrainConfig = toml::from_str(&text).map_err(|e| {
+            anyhow!(
+                "malformed preset {}: {}; see presets/quick.toml",
+                path.display(),
+                e.message().trim()
+            )
+        })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.method != "comm" {
+            bail!("unknown method {:?}; implemented: comm", self.method);
+        }
+        if !["small", "paper"].contains(&self.model.as_str()) {
+            bail!("unknown model {:?}; use small or paper", self.model);
+        }
+        if !["train_unbiased", "train_biased"].contains(&self.pairs.as_str()) {
+            bail!(
+                "pairs = {:?}; use train_unbiased or train_biased",
+                self.pairs
+            );
+        }
+        if self.epochs == 0 || self.batch_size < 2 {
+            bail!("epochs must be >= 1 and batch_size >= 2 (contrastive losses need negatives)");
+        }
+        if !(self.lr > 0.0
+            && self.lr.is_finite()
+            && self.temperature > 0.0
+            && self.weight_decay >= 0.0)
+        {
+            bail!("lr and temperature must be positive and finite, weight_decay non-negative");
+        }
+        Ok(())
+    }
+
+    pub fn model_config(&self) -> CommConfig {
+        if self.model == "paper" {
+            CommConfig::paper()
+        } else {
+            CommConfig::small()
+        }
+    }
+}
+
+/// One row of `epochs.csv`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EpochRow {
+    pub epoch: usize,
+    pub loss: f64,
+    pub term1: f64,
+    pub term2: f64,
+    pub term12: f64,
+    pub seconds: f64,
+    pub pairs_per_s: f64,
+}
+
+/// One row of `probe.csv`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProbeRow {
+    pub task: String,
+    pub balanced_accuracy: f64,
+    pub accuracy: f64,
+    pub roc_auc: Option<f64>,
+    pub best_c: f64,
+}
+
+fn scalar(x: Tensor<1>) -> f64 {
+    x.into_data()
+        .convert::<f64>()
+        .try_into_vec::<f64>()
+        .map(|v| v[0])
+        .unwrap_or(f64::NAN)
+}
+
+/// Train (or resume) a run in `out` and probe it. Returns the probe rows.
+pub fn run(
+    cfg: &TrainConfig,
+    dataset: &Path,
+    out: &Path,
+    resume: bool,
+    progress: bool,
+) -> Result<Vec<ProbeRow>> {
+    cfg.validate()?;
+    let ds = Dataset::open(dataset)?;
+    let canvas = ds.manifest.recipe.canvas;
+    let want = if cfg.model == "paper" { 224 } else { 64 };
+    if canvas != want {
+        bail!(
+            "model {:?} needs a {want} px dataset, {} is {canvas} px; generate the matching recipe",
+            cfg.model,
+            dataset.display()
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| {
+        format!(
+            "cannot create run directory {}; choose a writable --out",
+            out.display()
+        )
+    })?;
+    let store = ImageStore::load(&ds)?;
+    let mut pairs = ds.pairs(&cfg.pairs)?;
+    if cfg.max_pairs > 0 {
+        pairs.truncate(cfg.max_pairs);
+    }
+    let config_text = toml::to_string(cfg)?;
+    // A run can be extended to more epochs: everything but `epochs` must match to resume.
+    let resume_key = toml::to_string(&TrainConfig {
+        epochs: 0,
+        ..cfg.clone()
+    })?;
+    let ckpt = out.join("checkpoint");
+    let state_path = ckpt.join("state.json");
+
+    let device = Device::flex().autodiff();
+    device.seed(cfg.seed);
+    let mut model: Comm = cfg.model_config().init(&device);
+    let mut optim = adamw(cfg.weight_decay);
+    let mut start = 0;
+    let mut rows: Vec<EpochRow> = Vec::new();
+    if resume && state_path.exists() {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state_path)?)?;
+        if state["resume_key"].as_str() != Some(resume_key.as_str()) {
+            bail!(
+                "{} was made with another config; resume with the same preset or choose another --out",
+                out.display()
+            );
+        }
+        start = state["epoch"].as_u64().unwrap_or(0) as usize;
+        model = model.try_load_file(ckpt.join("model.bpk")).map_err(|e| {
+            anyhow!(
+                "corrupt checkpoint in {}: {e:?}; delete it to restart",
+                ckpt.display()
+            )
+        })?;
+        optim = optim.load(ckpt.join("optim.bpk")).map_err(|e| {
+            anyhow!(
+                "corrupt optimizer checkpoint in {}: {e:?}; delete it to restart",
+                ckpt.display()
+            )
+        })?;
+        rows = read_rows(&out.join("epochs.csv"))?;
+        rows.truncate(start);
+    } else if state_path.exists() && !resume {
+        bail!(
+            "{} already holds a run; pass --resume to continue it or choose another --out",
+            out.display()
+        );
+    }
+
+    let steps = pairs.len() / cfg.batch_size;
+    if steps == 0 {
+        bail!(
+            "{} pairs are fewer than one batch of {}",
+            pairs.len(),
+            cfg.batch_size
+        );
+    }
+    let bar = if progress {
+        indicatif::ProgressBar::new(((cfg.epochs - start.min(cfg.epochs)) * steps) as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    for epoch in start..cfg.epochs {
+        let t0 = std::time::Instant::now();
+        // Keyed shuffle of the pair order for this epoch.
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        let mut rng = item_rng(cfg.seed, Stream::Pairs, &[0x7472, epoch as u64]);
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let mut sums = [0.0f64; 4];
+        for step in 0..steps {
+            let idx = &order[step * cfg.batch_size..(step + 1) * cfg.batch_size];
+            let views: Vec<Tensor<4>> = (0..2)
+                .flat_map(|view| (0..2).map(move |m| (view, m)))
+                .map(|(view, m)| {
+                    let key = |i: usize| AugmentKey {
+                        seed: cfg.seed,
+                        epoch: epoch as u64,
+                        index: idx[i] as u64,
+                        view,
+                        modality: m,
+                    };
+                    view_batch(
+                        &store,
+                        &pairs,
+                        true,
+                        idx,
+                        m as usize,
+                        cfg.augment[m as usize],
+                        &key,
+                        &device,
+                    )
+                })
+                .collect();
+            let out_loss = model.loss(
+                (views[0].clone(), views[1].clone()),
+                (views[2].clone(), views[3].clone()),
+                cfg.temperature,
+                cfg.loss,
+            );
+            let loss_v = scalar(out_loss.loss.clone());
+            if !loss_v.is_finite() {
+                bail!(
+                    "loss became {loss_v} at epoch {} step {step}; lower lr (now {}) or check the data",
+                    epoch + 1,
+                    cfg.lr
+                );
+            }
+            sums[0] += loss_v;
+            sums[1] += scalar(out_loss.term1);
+            sums[2] += scalar(out_loss.term2);
+            sums[3] += scalar(out_loss.term12);
+            let grads = GradientsParams::from_grads(out_loss.loss.backward(), &model);
+            model = optim.step(cfg.lr, model, grads);
+            bar.inc(1);
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let n = steps as f64;
+        rows.push(EpochRow {
+            epoch: epoch + 1,
+            loss: sums[0] / n,
+            term1: sums[1] / n,
+            term2: sums[2] / n,
+            term12: sums[3] / n,
+            seconds: secs,
+            pairs_per_s: (steps * cfg.batch_size) as f64 / secs,
+        });
+        write_rows(&out.join("epochs.csv"), &rows)?;
+        // Checkpoint: model and optimizer first, then the state that points at them.
+        std::fs::create_dir_all(&ckpt)?;
+        model
+            .clone()
+            .save_file(ckpt.join("model.bpk"))
+            .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
+        optim
+            .save(ckpt.join("optim.bpk"))
+            .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
+        let state = serde_json::json!({ "epoch": epoch + 1, "config": config_text, "resume_key": resume_key });
+        write_atomic(
+            &state_path,
+            serde_json::to_string_pretty(&state)?.as_bytes(),
+        )?;
+    }
+    bar.finish_and_clear();
+
+    let probe = probe_model(&model.valid(), &ds, &store, cfg)?;
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        for r in &probe {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    write_atomic(&out.join("probe.csv"), &buf)?;
+    let manifest = serde_json::json!({
+        "seed": cfg.seed,
+        "config": cfg,
+        "dataset": dataset.display().to_string(),
+        "dataset_sha256": ds.manifest.sha256,
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "device": "flex (CPU)",
+        "probe": probe,
+    });
+    write_atomic(
+        &out.join("run.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    write_atomic(&out.join("config.toml"), config_text.as_bytes())?;
+    Ok(probe)
+}
+
+fn write_rows(path: &PathBuf, rows: &[EpochRow]) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        for r in rows {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    write_atomic(path, &buf)
+}
+
+fn read_rows(path: &PathBuf) -> Result<Vec<EpochRow>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut rdr = csv::Reader::from_path(path)?;
+    rdr.deserialize()
+        .map(|r| r.map_err(|e| anyhow!("{} is corrupt: {e}", path.display())))
+        .collect()
+}
+
+/// Probe features (weak crops, as the reference) on the unbiased train and test pairs, then the
+/// reference protocol on the four tasks.
+pub fn probe_model(
+    model: &Comm,
+    ds: &Dataset,
+    store: &ImageStore,
+    cfg: &TrainConfig,
+) -> Result<Vec<ProbeRow>> {
+    let device = Device::flex();
+    let feats = |set: &str| -> Result<(Vec<f32>, usize, Vec<[u8; 4]>)> {
+        let mut pairs = ds.pairs(set)?;
+        if cfg.probe_max_pairs > 0 {
+            pairs.truncate(cfg.probe_max_pairs);
+        }
+        let mut x = Vec::new();
+        let mut d = 0;
+        for chunk in (0..pairs.len()).collect::<Vec<_>>().chunks(256) {
+            let key0 = |i: usize| AugmentKey {
+                seed: cfg.seed,
+                epoch: u64::MAX,
+                index: chunk[i] as u64,
+                view: 0,
+                modality: 0,
+            };
+            let key1 = |i: usize| AugmentKey {
+                seed: cfg.seed,
+                epoch: u64::MAX,
+                index: chunk[i] as u64,
+                view: 0,
+                modality: 1,
+            };
+            let train = set.starts_with("train");
+            let x1 = view_batch(
+                store,
+                &pairs,
+                train,
+                chunk,
+                0,
+                Augmentation::Weak,
+                &key0,
+                &device,
+            );
+            let x2 = view_batch(
+                store,
+                &pairs,
+                train,
+                chunk,
+                1,
+                Augmentation::Weak,
+                &key1,
+                &device,
+            );
+            let z = model.features(x1, x2);
+            d = z.dims()[1];
+            x.extend(
+                z.into_data()
+                    .convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| anyhow!("{e:?}"))?,
+            );
+        }
+        Ok((x, d, pairs.iter().map(|p| p.labels).collect()))
+    };
+    let (xa, d, la) = feats("train_unbiased")?;
+    let (xb, _, lb) = feats("test_unbiased")?;
+    let mut rows = Vec::new();
+    for (t, task) in ["share", "unique1", "unique2", "synergy"]
+        .iter()
+        .enumerate()
+    {
+        let ya: Vec<u32> = la.iter().map(|l| l[t] as u32).collect();
+        let yb: Vec<u32> = lb.iter().map(|l| l[t] as u32).collect();
+        let r = linear_probe(
+            &Features { x: &xa, d, y: &ya },
+            &Features { x: &xb, d, y: &yb },
+            &ProbeConfig::default(),
+        );
+        rows.push(ProbeRow {
+            task: task.to_string(),
+            balanced_accuracy: r.balanced_accuracy,
+            accuracy: r.accuracy,
+            roc_auc: r.roc_auc,
+            best_c: r.best_c,
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,143 @@
+//! Smoke tests of a CoMM training run: epochs CSV, checkpoint + resume, probe output, rerun
+//! determinism, bad presets. Tiny sizes only.
+
+use rusbench::augment::Augmentation;
+use rusbench::data::trifeatures::{GenerateOptions, Recipe, generate};
+use rusbench::losses::CommVariant;
+use rusbench::train::{TrainConfig, run};
+use std::path::Path;
+
+fn tiny_dataset(dir: &Path) {
+    let mut r = Recipe::reference();
+    r.name = "tiny64".into();
+    r.canvas = 64;
+    r.template = 40;
+    r.texture_period = 6;
+    r.renders_per_train_combination = 1;
+    r.pairs.max_size = 200;
+    generate(
+        &r,
+        &GenerateOptions {
+            out: dir.to_path_buf(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+}
+
+fn tiny_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        name: "smoke".into(),
+        method: "comm".into(),
+        model: "small".into(),
+        pairs: "train_unbiased".into(),
+        max_pairs: 32,
+        epochs,
+        batch_size: 8,
+        lr: 3e-4,
+        weight_decay: 1e-4,
+        temperature: 0.1,
+        loss: CommVariant::Full,
+        augment: [Augmentation::ALL, Augmentation::ALL],
+        seed: 3,
+        probe_max_pairs: 120,
+    }
+}
+
+fn epochs_csv(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("epochs.csv")).unwrap()
+}
+
+#[test]
+fn train_resume_and_probe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tiny_dataset(&data);
+
+    // Two epochs straight.
+    let straight = tmp.path().join("straight");
+    let probe = run(&tiny_config(2), &data, &straight, false, false).unwrap();
+    assert_eq!(probe.len(), 4);
+    for r in &probe {
+        assert!((0.0..=1.0).contains(&r.balanced_accuracy), "{r:?}");
+    }
+    let csv = epochs_csv(&straight);
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(straight.join("run.json").exists() && straight.join("probe.csv").exists());
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(straight.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["seed"], 3);
+
+    // One epoch, then resume to two: the same epochs CSV as the straight run.
+    let resumed = tmp.path().join("resumed");
+    run(&tiny_config(1), &data, &resumed, false, false).unwrap();
+    let e = run(&tiny_config(1), &data, &resumed, false, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--resume"), "{e}");
+    run(&tiny_config(2), &data, &resumed, true, false).unwrap();
+    let strip = |s: String| {
+        s.lines()
+            .map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        strip(epochs_csv(&straight)),
+        strip(epochs_csv(&resumed)),
+        "resume changed the losses"
+    );
+    // Resuming with another config is refused.
+    let mut other = tiny_config(3);
+    other.lr = 1e-3;
+    let e = run(&other, &data, &resumed, true, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another config"), "{e}");
+
+    // Rerun from scratch: identical numbers (CPU training is deterministic).
+    let again = tmp.path().join("again");
+    run(&tiny_config(2), &data, &again, false, false).unwrap();
+    assert_eq!(
+        strip(epochs_csv(&straight)),
+        strip(epochs_csv(&again)),
+        "loss columns differ between reruns"
+    );
+}
+
+#[test]
+fn bad_presets_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("p.toml");
+    let good = toml::to_string(&tiny_config(1)).unwrap();
+    for (text, want) in [
+        (
+            good.replace("method = \"comm\"", "method = \"byol\""),
+            "unknown method",
+        ),
+        (
+            good.replace("batch_size = 8", "batch_size = 1"),
+            "batch_size",
+        ),
+        (format!("{good}\nfoo = 1\n"), "malformed preset"),
+        (
+            good.replace(
+                "augment = [\"all\", \"all\"]",
+                "augment = [\"all\", \"jitter\"]",
+            ),
+            "malformed preset",
+        ),
+    ] {
+        std::fs::write(&p, text).unwrap();
+        let e = TrainConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+    }
+    let e = run(
+        &tiny_config(1),
+        &tmp.path().join("nope"),
+        &tmp.path().join("out"),
+        false,
+        false,
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("gen-trifeature"), "{e:#}");
+}
