@@ -330,7 +330,7 @@ pub fn run(
     Ok(probe)
 }
 
-fn write_rows(path: &PathBuf, rows: &[EpochRow]) -> Result<()> {
+fn write_rows(path: &Path, rows: &[EpochRow]) -> Result<()> {
     let mut buf = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut buf);
@@ -342,7 +342,7 @@ fn write_rows(path: &PathBuf, rows: &[EpochRow]) -> Result<()> {
     write_atomic(path, &buf)
 }
 
-fn read_rows(path: &PathBuf) -> Result<Vec<EpochRow>> {
+fn read_rows(path: &Path) -> Result<Vec<EpochRow>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
