@@ -22,7 +22,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A training preset (`presets/*.toml`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
