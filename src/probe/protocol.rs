@@ -257,23 +257,28 @@ mod tests {
         (x, y)
     }
 
-    #[test]
-    fn recovers_a_planted_linear_rule() {
-        let (xa, ya) = planted(1500, 1);
-        let (xb, yb) = planted(600, 2);
-        let r = linear_probe(
-            &Features {
+    /// The full protocol on planted data: `n_train` rows of seed `a`, `n_test` of seed `b`.
+    fn probe_planted(n_train: usize, n_test: usize, a: u64, b: u64) -> ProbeResult {
+        let (xa, ya) = planted(n_train, a);
+        let (xb, yb) = planted(n_test, b);
+        let (tr, te) = (
+            Features {
                 x: &xa,
                 d: 8,
                 y: &ya,
             },
-            &Features {
+            Features {
                 x: &xb,
                 d: 8,
                 y: &yb,
             },
-            &ProbeConfig::default(),
         );
+        linear_probe(&tr, &te, &ProbeConfig::default())
+    }
+
+    #[test]
+    fn recovers_a_planted_linear_rule() {
+        let r = probe_planted(1500, 600, 1, 2);
         assert!(r.balanced_accuracy > 0.95, "{r:?}");
         assert!(
             r.best_c >= 1.0,
@@ -314,28 +319,12 @@ mod tests {
 
     #[test]
     fn same_result_at_one_and_two_threads() {
-        let (xa, ya) = planted(1200, 3);
-        let (xb, yb) = planted(300, 4);
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new()
+            let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
-                .unwrap()
-                .install(|| {
-                    linear_probe(
-                        &Features {
-                            x: &xa,
-                            d: 8,
-                            y: &ya,
-                        },
-                        &Features {
-                            x: &xb,
-                            d: 8,
-                            y: &yb,
-                        },
-                        &ProbeConfig::default(),
-                    )
-                })
+                .unwrap();
+            pool.install(|| probe_planted(1200, 300, 3, 4))
         };
         assert_eq!(run(1), run(2));
     }
