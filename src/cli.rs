@@ -282,6 +282,9 @@ pub struct TrainArgs {
     /// Override the preset's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Override the preset's method.
+    #[arg(long, value_enum)]
+    pub method: Option<crate::methods::MethodKind>,
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
@@ -292,6 +295,9 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
+    if let Some(m) = args.method {
+        cfg.method = m;
+    }
     let dataset = args.dataset.clone().unwrap_or_else(|| {
         PathBuf::from(if cfg.model == "paper" {
             "data/trifeature"
@@ -299,10 +305,14 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             "data/trifeature-64"
         })
     });
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{}-seed{}", cfg.name, cfg.seed)));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!(
+            "{}-{}-seed{}",
+            cfg.name,
+            cfg.method.name(),
+            cfg.seed
+        ))
+    });
     let rows = crate::train::run(&cfg, &dataset, &out, args.resume, true)?;
     println!("run {} (seed {}):", out.display(), cfg.seed);
     for r in rows {

@@ -4,6 +4,7 @@
 use rusbench::augment::Augmentation;
 use rusbench::data::trifeatures::{GenerateOptions, Recipe, generate};
 use rusbench::losses::CommVariant;
+use rusbench::methods::MethodKind;
 use rusbench::train::{TrainConfig, run};
 use std::path::Path;
 
@@ -28,7 +29,7 @@ fn tiny_dataset(dir: &Path) {
 fn tiny_config(epochs: usize) -> TrainConfig {
     TrainConfig {
         name: "smoke".into(),
-        method: "comm".into(),
+        method: MethodKind::Comm,
         model: "small".into(),
         pairs: "train_unbiased".into(),
         max_pairs: 32,
@@ -112,7 +113,7 @@ fn bad_presets_are_refused() {
     for (text, want) in [
         (
             good.replace("method = \"comm\"", "method = \"byol\""),
-            "unknown method",
+            "unknown variant `byol`",
         ),
         (
             good.replace("batch_size = 8", "batch_size = 1"),
@@ -140,4 +141,67 @@ fn bad_presets_are_refused() {
     )
     .unwrap_err();
     assert!(format!("{e:#}").contains("gen-trifeature"), "{e:#}");
+}
+
+#[test]
+fn cross_and_cross_self_train_and_probe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tiny_dataset(&data);
+    for (kind, terms) in [
+        (MethodKind::Cross, "clip"),
+        (MethodKind::CrossSelf, "cross,self1,self2"),
+    ] {
+        let mut cfg = tiny_config(1);
+        cfg.method = kind;
+        let out = tmp.path().join(kind.name());
+        let probe = run(&cfg, &data, &out, false, false).unwrap();
+        assert_eq!(probe.len(), 4);
+        let csv = epochs_csv(&out);
+        assert!(
+            csv.starts_with(&format!("epoch,loss,{terms},seconds")),
+            "{csv}"
+        );
+        let loss: f64 = csv
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(loss.is_finite() && loss > 0.0);
+    }
+}
+
+#[test]
+fn same_losses_at_one_and_two_threads() {
+    // Separate processes, RAYON_NUM_THREADS = 1 and 2: identical loss columns.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tiny_dataset(&data);
+    let preset = tmp.path().join("p.toml");
+    std::fs::write(&preset, toml::to_string(&tiny_config(1)).unwrap()).unwrap();
+    let losses = |threads: &str| {
+        let out = tmp.path().join(format!("run{threads}"));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rusbench"))
+            .args([
+                "train",
+                "--preset",
+                preset.to_str().unwrap(),
+                "--dataset",
+                data.to_str().unwrap(),
+            ])
+            .args(["--out", out.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        epochs_csv(&out)
+            .lines()
+            .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses("1"), losses("2"));
 }

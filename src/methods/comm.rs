@@ -2,6 +2,7 @@
 //! times per view (modality 1 alone, modality 2 alone, both), one projection head applied to each
 //! embedding separately, and the CoMM loss.
 
+use super::{Method, MethodLoss, MethodSettings, ViewSpec};
 use crate::losses::{CommLossOutput, CommVariant, comm_loss};
 use crate::models::adapter::{Adapter, AdapterConfig};
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
@@ -100,6 +101,46 @@ impl Comm {
         let a = project(self.embed(view1.0, view1.1));
         let b = project(self.embed(view2.0, view2.1));
         comm_loss(a, b, tau, variant)
+    }
+}
+
+impl Method for Comm {
+    fn init(s: &MethodSettings, device: &Device) -> Self {
+        let cfg = if s.model == "paper" {
+            CommConfig::paper()
+        } else {
+            CommConfig::small()
+        };
+        cfg.init(device)
+    }
+
+    /// Two strong views per modality: X'_1, X'_2, X''_1, X''_2.
+    fn views(s: &MethodSettings) -> Vec<ViewSpec> {
+        (0..2)
+            .flat_map(|_| {
+                (0..2).map(|m| ViewSpec {
+                    modality: m,
+                    augmentation: s.augment[m],
+                })
+            })
+            .collect()
+    }
+
+    fn term_names() -> Vec<&'static str> {
+        vec!["term1", "term2", "term12"]
+    }
+
+    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss {
+        let [a1, a2, b1, b2]: [Tensor<4>; 4] = views.try_into().expect("CoMM takes four views");
+        let out = Comm::loss(self, (a1, a2), (b1, b2), s.temperature, s.comm_loss);
+        MethodLoss {
+            loss: out.loss,
+            terms: vec![out.term1, out.term2, out.term12],
+        }
+    }
+
+    fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2> {
+        Comm::features(self, x1, x2)
     }
 }
 

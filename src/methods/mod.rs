@@ -1,4 +1,74 @@
-//! Methods (REFERENCE §5): one file each. So far: CoMM.
+//! Methods (REFERENCE §5), one file each, behind the [`MethodKind`] registry. Each method says
+//! which augmented views of a pair it consumes, computes its loss (with every term, for
+//! logging) and the probe features of REFERENCE §7.
 
 pub mod comm;
+pub mod cross;
+pub mod cross_self;
 pub mod optim;
+
+use crate::augment::Augmentation;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// The registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum MethodKind {
+    /// CoMM: 2n+1 NT-Xent terms between unimodal and multimodal embeddings of strong views.
+    Comm,
+    /// Cross = CLIP: cross-modal InfoNCE on weak crops.
+    Cross,
+    /// Cross+Self: cross-modal NT-Xent plus SimCLR within each modality.
+    CrossSelf,
+}
+
+impl MethodKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodKind::Comm => "comm",
+            MethodKind::Cross => "cross",
+            MethodKind::CrossSelf => "cross-self",
+        }
+    }
+}
+
+/// One view a method consumes: which modality of the pair, which augmentation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ViewSpec {
+    pub modality: usize,
+    pub augmentation: Augmentation,
+}
+
+/// A loss with its named terms (the terms are logged, the loss is optimised).
+pub struct MethodLoss {
+    pub loss: Tensor<1>,
+    pub terms: Vec<Tensor<1>>,
+}
+
+/// Settings a method reads from the preset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodSettings {
+    /// "small" (64 px) or "paper" (224 px).
+    pub model: String,
+    pub temperature: f64,
+    pub comm_loss: crate::losses::CommVariant,
+    /// Per-modality augmentation of the strong views (CoMM's ablation).
+    pub augment: [Augmentation; 2],
+}
+
+/// What the training loop needs from a method.
+pub trait Method: Module + Sized {
+    fn init(s: &MethodSettings, device: &Device) -> Self;
+    fn views(s: &MethodSettings) -> Vec<ViewSpec>;
+    fn term_names() -> Vec<&'static str>;
+    /// `views` in the order of [`Method::views`], each `[B, 3, H, W]`.
+    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss;
+    /// Probe features of the pair (weak crops of both modalities).
+    fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2>;
+    /// After each optimiser step (CLIP's logit-scale clamp).
+    fn after_step(self) -> Self {
+        self
+    }
+}

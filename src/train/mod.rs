@@ -1,7 +1,8 @@
 //! Training runs: a preset (TOML) -> a run directory with the resolved config, a per-epoch CSV,
 //! checkpoints (resumable), and the final linear-probe results on the four tasks.
 //!
-//! So far for CoMM (its `full`, `multimodal-only` and `unimodal-only` losses). Every random draw
+//! Methods: CoMM (with its `full`, `multimodal-only` and `unimodal-only` losses), Cross (CLIP)
+//! and Cross+Self. Every random draw
 //! is keyed: batches by (seed, epoch), views by (seed, epoch, pair, view, modality), weights by
 //! the seed.
 
@@ -11,26 +12,33 @@ use crate::augment::{AugmentKey, Augmentation};
 use crate::data::trifeatures::Dataset;
 use crate::data::trifeatures::dataset::write_atomic;
 use crate::losses::CommVariant;
-use crate::methods::comm::{Comm, CommConfig};
+use crate::methods::comm::Comm;
+use crate::methods::cross::Cross;
+use crate::methods::cross_self::CrossSelf;
 use crate::methods::optim::adamw;
+use crate::methods::{Method, MethodKind, MethodSettings};
 use crate::probe::{Features, ProbeConfig, linear_probe};
 use crate::rng::{Stream, item_rng};
 use anyhow::{Context, Result, anyhow, bail};
 use batch::{ImageStore, view_batch};
-use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// Runs in one process take turns: burn's seed can be global to the backend and its autodiff
+/// state is process-wide, and two runs training concurrently in one process were measured to
+/// change each other's numbers. Separate processes (any thread count) give identical results.
+static RUN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A training preset (`presets/*.toml`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     pub name: String,
-    /// Only "comm" so far.
-    pub method: String,
+    /// comm, cross or cross-self.
+    pub method: MethodKind,
     /// "small" (64 px trunk) or "paper".
     pub model: String,
     /// Pre-training pair set: "train_unbiased" (R/U) or "train_biased" (S).
@@ -66,9 +74,6 @@ impl TrainConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if self.method != "comm" {
-            bail!("unknown method {:?}; implemented: comm", self.method);
-        }
         if !["small", "paper"].contains(&self.model.as_str()) {
             bail!("unknown model {:?}; use small or paper", self.model);
         }
@@ -91,23 +96,22 @@ impl TrainConfig {
         Ok(())
     }
 
-    pub fn model_config(&self) -> CommConfig {
-        if self.model == "paper" {
-            CommConfig::paper()
-        } else {
-            CommConfig::small()
+    pub fn settings(&self) -> MethodSettings {
+        MethodSettings {
+            model: self.model.clone(),
+            temperature: self.temperature,
+            comm_loss: self.loss,
+            augment: self.augment,
         }
     }
 }
 
-/// One row of `epochs.csv`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// One row of `epochs.csv`: epoch, loss, the method's terms, seconds, pairs/s.
+#[derive(Clone, Debug, PartialEq)]
 pub struct EpochRow {
     pub epoch: usize,
     pub loss: f64,
-    pub term1: f64,
-    pub term2: f64,
-    pub term12: f64,
+    pub terms: Vec<f64>,
     pub seconds: f64,
     pub pairs_per_s: f64,
 }
@@ -138,7 +142,25 @@ pub fn run(
     resume: bool,
     progress: bool,
 ) -> Result<Vec<ProbeRow>> {
+    match cfg.method {
+        MethodKind::Comm => run_method::<Comm>(cfg, dataset, out, resume, progress),
+        MethodKind::Cross => run_method::<Cross>(cfg, dataset, out, resume, progress),
+        MethodKind::CrossSelf => run_method::<CrossSelf>(cfg, dataset, out, resume, progress),
+    }
+}
+
+fn run_method<M: Method>(
+    cfg: &TrainConfig,
+    dataset: &Path,
+    out: &Path,
+    resume: bool,
+    progress: bool,
+) -> Result<Vec<ProbeRow>> {
     cfg.validate()?;
+    let _turn = RUN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let settings = cfg.settings();
+    let specs = M::views(&settings);
+    let names = M::term_names();
     let ds = Dataset::open(dataset)?;
     let canvas = ds.manifest.recipe.canvas;
     let want = if cfg.model == "paper" { 224 } else { 64 };
@@ -171,7 +193,7 @@ pub fn run(
 
     let device = Device::flex().autodiff();
     device.seed(cfg.seed);
-    let mut model: Comm = cfg.model_config().init(&device);
+    let mut model = M::init(&settings, &device);
     let mut optim = adamw(cfg.weight_decay);
     let mut start = 0;
     let mut rows: Vec<EpochRow> = Vec::new();
@@ -197,7 +219,7 @@ pub fn run(
                 ckpt.display()
             )
         })?;
-        rows = read_rows(&out.join("epochs.csv"))?;
+        rows = read_rows(&out.join("epochs.csv"), names.len())?;
         rows.truncate(start);
     } else if state_path.exists() && !resume {
         bail!(
@@ -227,37 +249,34 @@ pub fn run(
         for i in (1..order.len()).rev() {
             order.swap(i, rng.random_range(0..=i));
         }
-        let mut sums = [0.0f64; 4];
+        let mut sums = vec![0.0f64; 1 + names.len()];
         for step in 0..steps {
             let idx = &order[step * cfg.batch_size..(step + 1) * cfg.batch_size];
-            let views: Vec<Tensor<4>> = (0..2)
-                .flat_map(|view| (0..2).map(move |m| (view, m)))
-                .map(|(view, m)| {
+            let views: Vec<Tensor<4>> = specs
+                .iter()
+                .enumerate()
+                .map(|(v, spec)| {
+                    let m = spec.modality;
                     let key = |i: usize| AugmentKey {
                         seed: cfg.seed,
                         epoch: epoch as u64,
                         index: idx[i] as u64,
-                        view,
-                        modality: m,
+                        view: v as u64,
+                        modality: m as u64,
                     };
                     view_batch(
                         &store,
                         &pairs,
                         true,
                         idx,
-                        m as usize,
-                        cfg.augment[m as usize],
+                        m,
+                        spec.augmentation,
                         &key,
                         &device,
                     )
                 })
                 .collect();
-            let out_loss = model.loss(
-                (views[0].clone(), views[1].clone()),
-                (views[2].clone(), views[3].clone()),
-                cfg.temperature,
-                cfg.loss,
-            );
+            let out_loss = model.loss(views, &settings);
             let loss_v = scalar(out_loss.loss.clone());
             if !loss_v.is_finite() {
                 bail!(
@@ -267,11 +286,11 @@ pub fn run(
                 );
             }
             sums[0] += loss_v;
-            sums[1] += scalar(out_loss.term1);
-            sums[2] += scalar(out_loss.term2);
-            sums[3] += scalar(out_loss.term12);
+            for (acc, t) in sums[1..].iter_mut().zip(out_loss.terms) {
+                *acc += scalar(t);
+            }
             let grads = GradientsParams::from_grads(out_loss.loss.backward(), &model);
-            model = optim.step(cfg.lr, model, grads);
+            model = optim.step(cfg.lr, model, grads).after_step();
             bar.inc(1);
         }
         let secs = t0.elapsed().as_secs_f64();
@@ -279,13 +298,11 @@ pub fn run(
         rows.push(EpochRow {
             epoch: epoch + 1,
             loss: sums[0] / n,
-            term1: sums[1] / n,
-            term2: sums[2] / n,
-            term12: sums[3] / n,
+            terms: sums[1..].iter().map(|s| s / n).collect(),
             seconds: secs,
             pairs_per_s: (steps * cfg.batch_size) as f64 / secs,
         });
-        write_rows(&out.join("epochs.csv"), &rows)?;
+        write_rows(&out.join("epochs.csv"), &names, &rows)?;
         // Checkpoint: model and optimizer first, then the state that points at them.
         std::fs::create_dir_all(&ckpt)?;
         model
@@ -330,32 +347,62 @@ pub fn run(
     Ok(probe)
 }
 
-fn write_rows(path: &Path, rows: &[EpochRow]) -> Result<()> {
+fn write_rows(path: &Path, names: &[&str], rows: &[EpochRow]) -> Result<()> {
     let mut buf = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut buf);
+        let mut header = vec!["epoch", "loss"];
+        header.extend_from_slice(names);
+        header.extend(["seconds", "pairs_per_s"]);
+        w.write_record(&header)?;
         for r in rows {
-            w.serialize(r)?;
+            let mut rec = vec![r.epoch.to_string(), r.loss.to_string()];
+            rec.extend(r.terms.iter().map(|t| t.to_string()));
+            rec.extend([r.seconds.to_string(), r.pairs_per_s.to_string()]);
+            w.write_record(&rec)?;
         }
         w.flush()?;
     }
     write_atomic(path, &buf)
 }
 
-fn read_rows(path: &Path) -> Result<Vec<EpochRow>> {
+fn read_rows(path: &Path, n_terms: usize) -> Result<Vec<EpochRow>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
+    let corrupt = || {
+        anyhow!(
+            "{} is corrupt; delete the run directory to restart",
+            path.display()
+        )
+    };
     let mut rdr = csv::Reader::from_path(path)?;
-    rdr.deserialize()
-        .map(|r| r.map_err(|e| anyhow!("{} is corrupt: {e}", path.display())))
-        .collect()
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|_| corrupt())?;
+        let v: Vec<f64> = rec
+            .iter()
+            .map(|x| x.parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| corrupt())?;
+        if v.len() != 4 + n_terms {
+            return Err(corrupt());
+        }
+        rows.push(EpochRow {
+            epoch: v[0] as usize,
+            loss: v[1],
+            terms: v[2..2 + n_terms].to_vec(),
+            seconds: v[2 + n_terms],
+            pairs_per_s: v[3 + n_terms],
+        });
+    }
+    Ok(rows)
 }
 
 /// Probe features (weak crops, as the reference) on the unbiased train and test pairs, then the
 /// reference protocol on the four tasks.
-pub fn probe_model(
-    model: &Comm,
+pub fn probe_model<M: Method>(
+    model: &M,
     ds: &Dataset,
     store: &ImageStore,
     cfg: &TrainConfig,
