@@ -144,7 +144,7 @@ fn bad_presets_are_refused() {
 }
 
 #[test]
-fn cross_and_cross_self_train_and_probe() {
+fn cross_cross_self_and_simclr_train_and_probe() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     tiny_dataset(&data);

@@ -6,6 +6,7 @@ pub mod comm;
 pub mod cross;
 pub mod cross_self;
 pub mod optim;
+pub mod simclr;
 
 use crate::augment::Augmentation;
 use burn::module::Module;
@@ -22,6 +23,8 @@ pub enum MethodKind {
     Cross,
     /// Cross+Self: cross-modal NT-Xent plus SimCLR within each modality.
     CrossSelf,
+    /// SimCLR on modality 1 alone (unimodal baseline).
+    Simclr,
 }
 
 impl MethodKind {
@@ -30,6 +33,7 @@ impl MethodKind {
             MethodKind::Comm => "comm",
             MethodKind::Cross => "cross",
             MethodKind::CrossSelf => "cross-self",
+            MethodKind::Simclr => "simclr",
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Training runs: a preset (TOML) -> a run directory with the resolved config, a per-epoch CSV,
 //! checkpoints (resumable), and the final linear-probe results on the four tasks.
 //!
-//! Methods: CoMM (with its `full`, `multimodal-only` and `unimodal-only` losses), Cross (CLIP)
-//! and Cross+Self. Every random draw
+//! Methods: CoMM (with its `full`, `multimodal-only` and `unimodal-only` losses), Cross (CLIP),
+//! Cross+Self and SimCLR. Every random draw
 //! is keyed: batches by (seed, epoch), views by (seed, epoch, pair, view, modality), weights by
 //! the seed.
 
@@ -16,6 +16,7 @@ use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
 use crate::methods::optim::adamw;
+use crate::methods::simclr::SimClr;
 use crate::methods::{Method, MethodKind, MethodSettings};
 use crate::probe::{Features, ProbeConfig, linear_probe};
 use crate::rng::{Stream, item_rng};
@@ -146,6 +147,7 @@ pub fn run(
         MethodKind::Comm => run_method::<Comm>(cfg, dataset, out, resume, progress),
         MethodKind::Cross => run_method::<Cross>(cfg, dataset, out, resume, progress),
         MethodKind::CrossSelf => run_method::<CrossSelf>(cfg, dataset, out, resume, progress),
+        MethodKind::Simclr => run_method::<SimClr>(cfg, dataset, out, resume, progress),
     }
 }
 
