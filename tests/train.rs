@@ -32,7 +32,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         method: MethodKind::Comm,
         model: "small".into(),
         pairs: "train_unbiased".into(),
-        max_pairs: 32,
+        max_pairs: 36, // 4 batches of 8 and a last one of 4 (drop_last = False)
         epochs,
         batch_size: 8,
         lr: 3e-4,

@@ -230,12 +230,19 @@ fn run_method<M: Method>(
         );
     }
 
-    let steps = pairs.len() / cfg.batch_size;
+    // drop_last = False, as the reference (10,000 pairs: 156 full batches and one of 16); a final
+    // batch of one pair has no negatives and is skipped.
+    let steps = if pairs.len() % cfg.batch_size == 1 {
+        pairs.len() / cfg.batch_size
+    } else {
+        pairs.len().div_ceil(cfg.batch_size)
+    };
     if steps == 0 {
         bail!(
-            "{} pairs are fewer than one batch of {}",
+            "{} has {} pairs in {}; a contrastive batch needs at least 2",
+            dataset.display(),
             pairs.len(),
-            cfg.batch_size
+            cfg.pairs
         );
     }
     let bar = if progress {
@@ -253,7 +260,7 @@ fn run_method<M: Method>(
         }
         let mut sums = vec![0.0f64; 1 + names.len()];
         for step in 0..steps {
-            let idx = &order[step * cfg.batch_size..(step + 1) * cfg.batch_size];
+            let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
             let views: Vec<Tensor<4>> = specs
                 .iter()
                 .enumerate()
@@ -302,7 +309,7 @@ fn run_method<M: Method>(
             loss: sums[0] / n,
             terms: sums[1..].iter().map(|s| s / n).collect(),
             seconds: secs,
-            pairs_per_s: (steps * cfg.batch_size) as f64 / secs,
+            pairs_per_s: (steps * cfg.batch_size).min(pairs.len()) as f64 / secs,
         });
         write_rows(&out.join("epochs.csv"), &names, &rows)?;
         // Checkpoint: model and optimizer first, then the state that points at them.
