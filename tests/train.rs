@@ -42,6 +42,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         augment: [Augmentation::ALL, Augmentation::ALL],
         seed: 3,
         probe_max_pairs: 120,
+        probe_every: 1,
     }
 }
 
@@ -65,6 +66,12 @@ fn train_resume_and_probe() {
     let csv = epochs_csv(&straight);
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(straight.join("run.json").exists() && straight.join("probe.csv").exists());
+    // Online probing every epoch: 4 tasks x 2 epochs, the last equal to the final probe.
+    let curve = std::fs::read_to_string(straight.join("probe_curve.csv")).unwrap();
+    assert_eq!(curve.lines().count(), 1 + 8, "{curve}");
+    let last: Vec<&str> = curve.lines().last().unwrap().split(',').collect();
+    assert_eq!((last[0], last[2]), ("2", "synergy"));
+    assert!((last[3].parse::<f64>().unwrap() - probe[3].balanced_accuracy).abs() < 1e-12);
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(straight.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["seed"], 3);

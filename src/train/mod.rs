@@ -57,6 +57,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Probe on at most this many pairs of each probe set (0: all, as the reference).
     pub probe_max_pairs: usize,
+    /// Probe every this many epochs into `probe_curve.csv` (0: only after the last epoch).
+    #[serde(default)]
+    pub probe_every: usize,
 }
 
 impl TrainConfig {
@@ -115,6 +118,17 @@ pub struct EpochRow {
     pub terms: Vec<f64>,
     pub seconds: f64,
     pub pairs_per_s: f64,
+}
+
+/// One row of `probe_curve.csv` (online probing).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CurveRow {
+    pub epoch: usize,
+    pub step: usize,
+    pub task: String,
+    pub balanced_accuracy: f64,
+    pub accuracy: f64,
+    pub roc_auc: Option<f64>,
 }
 
 /// One row of `probe.csv`.
@@ -199,6 +213,7 @@ fn run_method<M: Method>(
     let mut optim = adamw(cfg.weight_decay);
     let mut start = 0;
     let mut rows: Vec<EpochRow> = Vec::new();
+    let mut curve: Vec<CurveRow> = Vec::new();
     if resume && state_path.exists() {
         let state: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&state_path)?)?;
@@ -223,6 +238,20 @@ fn run_method<M: Method>(
         })?;
         rows = read_rows(&out.join("epochs.csv"), names.len())?;
         rows.truncate(start);
+        let curve_path = out.join("probe_curve.csv");
+        if curve_path.exists() {
+            let mut rdr = csv::Reader::from_path(&curve_path)?;
+            curve = rdr
+                .deserialize::<CurveRow>()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    anyhow!(
+                        "{} is corrupt ({e}); delete the run directory to restart",
+                        curve_path.display()
+                    )
+                })?;
+            curve.retain(|r| r.epoch <= start);
+        }
     } else if state_path.exists() && !resume {
         bail!(
             "{} already holds a run; pass --resume to continue it or choose another --out",
@@ -312,6 +341,18 @@ fn run_method<M: Method>(
             pairs_per_s: (steps * cfg.batch_size).min(pairs.len()) as f64 / secs,
         });
         write_rows(&out.join("epochs.csv"), &names, &rows)?;
+        if cfg.probe_every > 0 && (epoch + 1) % cfg.probe_every == 0 {
+            let probe = probe_model(&model.valid(), &ds, &store, cfg, epoch as u64 + 1)?;
+            curve.extend(probe.into_iter().map(|r| CurveRow {
+                epoch: epoch + 1,
+                step: (epoch + 1) * steps,
+                task: r.task,
+                balanced_accuracy: r.balanced_accuracy,
+                accuracy: r.accuracy,
+                roc_auc: r.roc_auc,
+            }));
+            write_csv(&out.join("probe_curve.csv"), &curve)?;
+        }
         // Checkpoint: model and optimizer first, then the state that points at them.
         std::fs::create_dir_all(&ckpt)?;
         model
@@ -329,16 +370,8 @@ fn run_method<M: Method>(
     }
     bar.finish_and_clear();
 
-    let probe = probe_model(&model.valid(), &ds, &store, cfg)?;
-    let mut buf = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        for r in &probe {
-            w.serialize(r)?;
-        }
-        w.flush()?;
-    }
-    write_atomic(&out.join("probe.csv"), &buf)?;
+    let probe = probe_model(&model.valid(), &ds, &store, cfg, cfg.epochs as u64)?;
+    write_csv(&out.join("probe.csv"), &probe)?;
     let manifest = serde_json::json!({
         "seed": cfg.seed,
         "config": cfg,
@@ -354,6 +387,18 @@ fn run_method<M: Method>(
     )?;
     write_atomic(&out.join("config.toml"), config_text.as_bytes())?;
     Ok(probe)
+}
+
+fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        for r in rows {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    write_atomic(path, &buf)
 }
 
 fn write_rows(path: &Path, names: &[&str], rows: &[EpochRow]) -> Result<()> {
@@ -408,13 +453,14 @@ fn read_rows(path: &Path, n_terms: usize) -> Result<Vec<EpochRow>> {
     Ok(rows)
 }
 
-/// Probe features (weak crops, as the reference) on the unbiased train and test pairs, then the
-/// reference protocol on the four tasks.
+/// Probe features (fresh weak crops at every extraction, keyed by `probe_epoch`, as the
+/// reference) on the unbiased train and test pairs, then the reference protocol on the four tasks.
 pub fn probe_model<M: Method>(
     model: &M,
     ds: &Dataset,
     store: &ImageStore,
     cfg: &TrainConfig,
+    probe_epoch: u64,
 ) -> Result<Vec<ProbeRow>> {
     let device = Device::flex();
     let feats = |set: &str| -> Result<(Vec<f32>, usize, Vec<[u8; 4]>)> {
@@ -427,14 +473,14 @@ pub fn probe_model<M: Method>(
         for chunk in (0..pairs.len()).collect::<Vec<_>>().chunks(256) {
             let key0 = |i: usize| AugmentKey {
                 seed: cfg.seed,
-                epoch: u64::MAX,
+                epoch: u64::MAX - probe_epoch,
                 index: chunk[i] as u64,
                 view: 0,
                 modality: 0,
             };
             let key1 = |i: usize| AugmentKey {
                 seed: cfg.seed,
-                epoch: u64::MAX,
+                epoch: u64::MAX - probe_epoch,
                 index: chunk[i] as u64,
                 view: 0,
                 modality: 1,
