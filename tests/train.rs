@@ -43,6 +43,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         seed: 3,
         probe_max_pairs: 120,
         probe_every: 1,
+        fusion: rusbench::train::FusionChoice::Transformer,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::models::adapter::{Adapter, AdapterConfig};
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
 use crate::models::fusion::{Fusion, FusionConfig};
 use crate::models::heads::{ProjectionHead, ProjectionHeadConfig};
+use crate::models::vector_fusion::{FusionKind, VectorFusion, VectorFusionConfig};
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -19,6 +20,9 @@ pub struct CommConfig {
     /// Head hidden and output sizes (512, 256 in the reference).
     pub head_hidden: usize,
     pub head_out: usize,
+    /// The fusion ablation: transformer (default), linear or MLP.
+    #[config(default = "FusionKind::Transformer")]
+    pub fusion_kind: FusionKind,
 }
 
 impl CommConfig {
@@ -39,6 +43,7 @@ impl CommConfig {
     }
 
     pub fn init(&self, device: &Device) -> Comm {
+        let transformer = self.fusion_kind == FusionKind::Transformer;
         let adapter = || {
             AdapterConfig::new(
                 self.trunk.out_channels(),
@@ -47,12 +52,16 @@ impl CommConfig {
             )
             .init(device)
         };
+        let mlp = self.fusion_kind == FusionKind::Mlp;
         Comm {
             enc1: self.trunk.init(device),
             enc2: self.trunk.init(device),
-            ad1: adapter(),
-            ad2: adapter(),
-            fusion: self.fusion.init(device),
+            ad1: transformer.then(adapter),
+            ad2: transformer.then(adapter),
+            fusion: transformer.then(|| self.fusion.init(device)),
+            vector: (!transformer).then(|| {
+                VectorFusionConfig::new(self.trunk.latent_dim, self.fusion.dim, mlp).init(device)
+            }),
             head: ProjectionHeadConfig::new(self.fusion.dim, self.head_hidden, self.head_out)
                 .init(device),
         }
@@ -63,29 +72,46 @@ impl CommConfig {
 pub struct Comm {
     enc1: AlexNet,
     enc2: AlexNet,
-    ad1: Adapter,
-    ad2: Adapter,
-    fusion: Fusion,
+    ad1: Option<Adapter>,
+    ad2: Option<Adapter>,
+    fusion: Option<Fusion>,
+    vector: Option<VectorFusion>,
     head: ProjectionHead,
 }
 
 impl Comm {
     /// `[Z_1, Z_2, Z]` before the head, each `[B, D]`, from images `[B, 3, H, W]`.
     pub fn embed(&self, x1: Tensor<4>, x2: Tensor<4>) -> [Tensor<2>; 3] {
-        let t1 = self.ad1.forward(self.enc1.forward(x1)); // [B, g*g, D]
-        let t2 = self.ad2.forward(self.enc2.forward(x2)); // [B, g*g, D]
-        [
-            self.fusion.forward(std::slice::from_ref(&t1)),
-            self.fusion.forward(std::slice::from_ref(&t2)),
-            self.fusion.forward(&[t1, t2]),
-        ]
+        match (&self.fusion, &self.ad1, &self.ad2, &self.vector) {
+            (Some(f), Some(a1), Some(a2), _) => {
+                let t1 = a1.forward(self.enc1.forward(x1)); // [B, g*g, D]
+                let t2 = a2.forward(self.enc2.forward(x2)); // [B, g*g, D]
+                [
+                    f.forward(std::slice::from_ref(&t1)),
+                    f.forward(std::slice::from_ref(&t2)),
+                    f.forward(&[t1, t2]),
+                ]
+            }
+            (_, _, _, Some(v)) => {
+                v.forward(self.enc1.forward_vector(x1), self.enc2.forward_vector(x2))
+            }
+            _ => unreachable!("a CoMM model has a transformer or a vector fusion"),
+        }
     }
 
-    /// The probe feature: Z, the CLS output of both modalities.
+    /// The probe feature: Z, the fused embedding of both modalities.
     pub fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2> {
-        let t1 = self.ad1.forward(self.enc1.forward(x1));
-        let t2 = self.ad2.forward(self.enc2.forward(x2));
-        self.fusion.forward(&[t1, t2])
+        match (&self.fusion, &self.ad1, &self.ad2, &self.vector) {
+            (Some(f), Some(a1), Some(a2), _) => {
+                let t1 = a1.forward(self.enc1.forward(x1));
+                let t2 = a2.forward(self.enc2.forward(x2));
+                f.forward(&[t1, t2])
+            }
+            (_, _, _, Some(v)) => {
+                v.fuse(self.enc1.forward_vector(x1), self.enc2.forward_vector(x2))
+            }
+            _ => unreachable!("a CoMM model has a transformer or a vector fusion"),
+        }
     }
 
     /// The CoMM loss of two views `(x1, x2)`; the head runs on each embedding separately (so
@@ -156,6 +182,37 @@ mod tests {
             .convert::<f64>()
             .try_into_vec::<f64>()
             .unwrap()[0]
+    }
+
+    #[test]
+    fn linear_and_mlp_fusion_train_and_keep_the_paper_count() {
+        for kind in [FusionKind::Linear, FusionKind::Mlp] {
+            let device = Device::flex().autodiff();
+            let mut model = CommConfig::small().with_fusion_kind(kind).init(&device);
+            let mut optim = adamw(1e-4);
+            let img =
+                || Tensor::<4>::random([8, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+            let (a1, a2, b1, b2) = (img(), img(), img(), img());
+            assert_eq!(model.features(a1.clone(), a2.clone()).dims(), [8, 128]);
+            let mut losses = Vec::new();
+            for _ in 0..6 {
+                let out = model.loss(
+                    (a1.clone(), a2.clone()),
+                    (b1.clone(), b2.clone()),
+                    0.1,
+                    CommVariant::Full,
+                );
+                losses.push(scalar(out.loss.clone()));
+                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+                model = optim.step(3e-4, model, grads);
+            }
+            assert!(losses[5] < losses[0] - 0.05, "{kind:?}: {losses:?}");
+        }
+        // The transformer variant still has exactly the paper's parameters (Options are empty).
+        let paper = CommConfig::paper().init(&Device::flex());
+        let fc = 2 * 4_719_104; // the two unused Linear(9216 -> 512)
+        // burn also counts the head's BatchNorm running mean and variance (2 x 2 x 512).
+        assert_eq!(paper.num_params() - fc - 2 * 2 * 512, 9_015_168);
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub(crate) mod tests {
             temperature: 0.1,
             comm_loss: CommVariant::Full,
             augment: [Augmentation::ALL; 2],
+            fusion: crate::models::vector_fusion::FusionKind::Transformer,
         }
     }
 

@@ -60,6 +60,8 @@ pub struct MethodSettings {
     pub comm_loss: crate::losses::CommVariant,
     /// Per-modality augmentation of the strong views (CoMM's ablation).
     pub augment: [Augmentation; 2],
+    /// CoMM's fusion (the fusion ablation).
+    pub fusion: crate::models::vector_fusion::FusionKind,
 }
 
 /// What the training loop needs from a method.

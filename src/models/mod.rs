@@ -10,3 +10,4 @@ pub mod adapter;
 pub mod alexnet;
 pub mod fusion;
 pub mod heads;
+pub mod vector_fusion;

@@ -18,6 +18,7 @@ use crate::methods::cross_self::CrossSelf;
 use crate::methods::optim::adamw;
 use crate::methods::simclr::SimClr;
 use crate::methods::{Method, MethodKind, MethodSettings};
+use crate::models::vector_fusion::FusionKind;
 use crate::probe::{Features, ProbeConfig, linear_probe};
 use crate::rng::{Stream, item_rng};
 use anyhow::{Context, Result, anyhow, bail};
@@ -60,6 +61,22 @@ pub struct TrainConfig {
     /// Probe every this many epochs into `probe_curve.csv` (0: only after the last epoch).
     #[serde(default)]
     pub probe_every: usize,
+    /// CoMM's fusion: transformer (default), linear or mlp (the fusion ablation).
+    #[serde(default = "default_fusion")]
+    pub fusion: FusionChoice,
+}
+
+/// The fusion ablation's choices, as written in presets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionChoice {
+    Transformer,
+    Linear,
+    Mlp,
+}
+
+fn default_fusion() -> FusionChoice {
+    FusionChoice::Transformer
 }
 
 impl TrainConfig {
@@ -106,6 +123,11 @@ impl TrainConfig {
             temperature: self.temperature,
             comm_loss: self.loss,
             augment: self.augment,
+            fusion: match self.fusion {
+                FusionChoice::Transformer => FusionKind::Transformer,
+                FusionChoice::Linear => FusionKind::Linear,
+                FusionChoice::Mlp => FusionKind::Mlp,
+            },
         }
     }
 }
