@@ -21,8 +21,15 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("train_step");
     g.sample_size(10);
     let mut paper64 = CommConfig::paper();
-    paper64.trunk = AlexNetConfig { image_size: 64, ..AlexNetConfig::paper(512) };
-    for (name, cfg, px) in [("small/64px", CommConfig::small(), 64), ("paper-alexnet/64px", paper64, 64), ("paper/224px", CommConfig::paper(), 224)] {
+    paper64.trunk = AlexNetConfig {
+        image_size: 64,
+        ..AlexNetConfig::paper(512)
+    };
+    for (name, cfg, px) in [
+        ("small/64px", CommConfig::small(), 64),
+        ("paper-alexnet/64px", paper64, 64),
+        ("paper/224px", CommConfig::paper(), 224),
+    ] {
         let device = Device::flex().autodiff();
         device.seed(1);
         let mut model: Option<Comm> = Some(cfg.init(&device));
@@ -32,7 +39,12 @@ fn bench(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let m = model.take().unwrap();
-                let out = m.loss((views.0.clone(), views.1.clone()), (views.2.clone(), views.3.clone()), 0.1, CommVariant::Full);
+                let out = m.loss(
+                    (views.0.clone(), views.1.clone()),
+                    (views.2.clone(), views.3.clone()),
+                    0.1,
+                    CommVariant::Full,
+                );
                 let grads = GradientsParams::from_grads(out.loss.backward(), &m);
                 model = Some(optim.step(3e-4, m, grads));
                 black_box(())

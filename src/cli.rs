@@ -132,12 +132,55 @@ pub enum PidCommand {
         #[arg(long, default_value = "results/pid/tasks.csv")]
         out: PathBuf,
     },
+    /// Estimate the PID a trained run's representation holds about each task (k-means per
+    /// modality + BROJA), beside its probe accuracies and the true PID; writes RUN/pid.csv.
+    Model {
+        /// A finished run directory (made by rusbench train).
+        #[arg(long)]
+        run: PathBuf,
+        /// Clusters per modality (Liang et al. use 20; the estimate is biased, see the README).
+        #[arg(long, default_value_t = crate::pid::estimate::DEFAULT_CLUSTERS)]
+        clusters: usize,
+        /// Use at most this many unbiased training pairs (0: all 10,000).
+        #[arg(long, default_value_t = 0)]
+        max_pairs: usize,
+    },
 }
 
 pub fn run_pid(cmd: &PidCommand) -> Result<()> {
     match cmd {
         PidCommand::Pmf { file } => pid_pmf(file),
         PidCommand::Tasks { dataset, out } => pid_tasks(dataset, out),
+        PidCommand::Model {
+            run,
+            clusters,
+            max_pairs,
+        } => {
+            let rows = crate::train::model_pid::model_pid(run, *clusters, *max_pairs)?;
+            println!(
+                "{:<8} {:>7} {:>7} {:>7} {:>7}  probe   (k = {clusters}; truth in brackets)",
+                "task", "R", "U1", "U2", "S"
+            );
+            for r in &rows {
+                println!(
+                    "{:<8} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {}  [{:.3} {:.3} {:.3} {:.3}]",
+                    r.task,
+                    r.r,
+                    r.u1,
+                    r.u2,
+                    r.s,
+                    r.probe_balanced_accuracy
+                        .map(|a| format!("{a:.3}"))
+                        .unwrap_or_else(|| "  -  ".into()),
+                    r.true_r,
+                    r.true_u1,
+                    r.true_u2,
+                    r.true_s
+                );
+            }
+            println!("wrote {}", run.join("pid.csv").display());
+            Ok(())
+        }
     }
 }
 

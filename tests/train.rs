@@ -77,6 +77,27 @@ fn train_resume_and_probe() {
         serde_json::from_str(&std::fs::read_to_string(straight.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["seed"], 3);
 
+    // The PID of the trained representation (k-means + BROJA), beside the probe.
+    let pid = rusbench::train::model_pid::model_pid(&straight, 4, 100).unwrap();
+    assert_eq!(pid.len(), 4);
+    for (row, pr) in pid.iter().zip(&probe) {
+        assert_eq!(row.task, pr.task);
+        assert_eq!(row.probe_balanced_accuracy, Some(pr.balanced_accuracy));
+        assert!(row.n_pairs == 100 && row.clusters == 4);
+        for v in [row.r, row.u1, row.u2, row.s] {
+            assert!(
+                v.is_finite() && v > -1e-4 && v <= 4f64.log2() * 2.0 + 1e-6,
+                "{row:?}"
+            );
+        }
+    }
+    assert!(straight.join("pid.csv").exists());
+    let e = format!(
+        "{:#}",
+        rusbench::train::model_pid::model_pid(&data, 4, 100).unwrap_err()
+    );
+    assert!(e.contains("not a finished run"), "{e}");
+
     // One epoch, then resume to two: the same epochs CSV as the straight run.
     let resumed = tmp.path().join("resumed");
     run(&tiny_config(1), &data, &resumed, false, false).unwrap();

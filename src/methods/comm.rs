@@ -168,6 +168,11 @@ impl Method for Comm {
     fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2> {
         Comm::features(self, x1, x2)
     }
+
+    fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        let [z1, z2, _] = self.embed(x1, x2);
+        (z1, z2)
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,10 @@ impl Method for Cross {
         Tensor::cat(vec![a, b], 1)
     }
 
+    fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        self.projections(x1, x2)
+    }
+
     fn after_step(mut self) -> Self {
         // A fresh leaf: the clamp must not link the parameter to the consumed graph.
         self.proj.logit_scale = self.proj.logit_scale.map(|t| {

@@ -75,6 +75,10 @@ impl Method for CrossSelf {
             1,
         )
     }
+
+    fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        (self.enc1.forward_vector(x1), self.enc2.forward_vector(x2))
+    }
 }
 
 #[cfg(test)]

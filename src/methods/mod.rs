@@ -73,6 +73,10 @@ pub trait Method: Module + Sized {
     fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss;
     /// Probe features of the pair (weak crops of both modalities).
     fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2>;
+    /// One representation per modality (for the PID estimator): CoMM's Z_1 and Z_2 (the fusion
+    /// with the other modality's tokens dropped), the other methods' per-modality parts of
+    /// their probe feature.
+    fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>);
     /// After each optimiser step (CLIP's logit-scale clamp).
     fn after_step(self) -> Self {
         self

@@ -61,6 +61,10 @@ impl Method for SimClr {
             1,
         )
     }
+
+    fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        (self.enc.forward_vector(x1), self.enc.forward_vector(x2))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! the seed.
 
 pub mod batch;
+pub mod model_pid;
 
 use crate::augment::{AugmentKey, Augmentation};
 use crate::data::trifeatures::Dataset;
@@ -475,6 +476,92 @@ fn read_rows(path: &Path, n_terms: usize) -> Result<Vec<EpochRow>> {
     Ok(rows)
 }
 
+/// Feature matrices (row-major), their widths, and the pairs' labels.
+pub type Extracted = (Vec<Vec<f32>>, Vec<usize>, Vec<[u8; 4]>);
+
+/// Which features to extract from a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// The method's probe feature (REFERENCE §7).
+    Joint,
+    /// One feature per modality ([`Method::modality_features`]), for the PID estimator.
+    PerModality,
+}
+
+/// Features of the pairs of `set` (at most `max_pairs`, 0: all) from fresh weak crops keyed by
+/// `key_epoch`; returns one row-major matrix per output (1 joint or 2 per-modality), their
+/// widths, and the pairs' labels.
+#[allow(clippy::too_many_arguments)]
+pub fn extract_features<M: Method>(
+    model: &M,
+    ds: &Dataset,
+    store: &ImageStore,
+    set: &str,
+    seed: u64,
+    key_epoch: u64,
+    max_pairs: usize,
+    kind: FeatureKind,
+) -> Result<Extracted> {
+    let device = Device::flex();
+    let mut pairs = ds.pairs(set)?;
+    if max_pairs > 0 {
+        pairs.truncate(max_pairs);
+    }
+    let train = set.starts_with("train");
+    let n_out = if kind == FeatureKind::Joint { 1 } else { 2 };
+    let mut x: Vec<Vec<f32>> = vec![Vec::new(); n_out];
+    let mut dims = vec![0; n_out];
+    let to_vec = |z: Tensor<2>| {
+        z.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| anyhow!("{e:?}"))
+    };
+    for chunk in (0..pairs.len()).collect::<Vec<_>>().chunks(256) {
+        let key = |m: u64| {
+            move |i: usize| AugmentKey {
+                seed,
+                epoch: u64::MAX - key_epoch,
+                index: chunk[i] as u64,
+                view: 0,
+                modality: m,
+            }
+        };
+        let x1 = view_batch(
+            store,
+            &pairs,
+            train,
+            chunk,
+            0,
+            Augmentation::Weak,
+            &key(0),
+            &device,
+        );
+        let x2 = view_batch(
+            store,
+            &pairs,
+            train,
+            chunk,
+            1,
+            Augmentation::Weak,
+            &key(1),
+            &device,
+        );
+        let zs = match kind {
+            FeatureKind::Joint => vec![model.features(x1, x2)],
+            FeatureKind::PerModality => {
+                let (a, b) = model.modality_features(x1, x2);
+                vec![a, b]
+            }
+        };
+        for (k, z) in zs.into_iter().enumerate() {
+            dims[k] = z.dims()[1];
+            x[k].extend(to_vec(z)?);
+        }
+    }
+    Ok((x, dims, pairs.iter().map(|p| p.labels).collect()))
+}
+
 /// Probe features (fresh weak crops at every extraction, keyed by `probe_epoch`, as the
 /// reference) on the unbiased train and test pairs, then the reference protocol on the four tasks.
 pub fn probe_model<M: Method>(
@@ -484,60 +571,18 @@ pub fn probe_model<M: Method>(
     cfg: &TrainConfig,
     probe_epoch: u64,
 ) -> Result<Vec<ProbeRow>> {
-    let device = Device::flex();
     let feats = |set: &str| -> Result<(Vec<f32>, usize, Vec<[u8; 4]>)> {
-        let mut pairs = ds.pairs(set)?;
-        if cfg.probe_max_pairs > 0 {
-            pairs.truncate(cfg.probe_max_pairs);
-        }
-        let mut x = Vec::new();
-        let mut d = 0;
-        for chunk in (0..pairs.len()).collect::<Vec<_>>().chunks(256) {
-            let key0 = |i: usize| AugmentKey {
-                seed: cfg.seed,
-                epoch: u64::MAX - probe_epoch,
-                index: chunk[i] as u64,
-                view: 0,
-                modality: 0,
-            };
-            let key1 = |i: usize| AugmentKey {
-                seed: cfg.seed,
-                epoch: u64::MAX - probe_epoch,
-                index: chunk[i] as u64,
-                view: 0,
-                modality: 1,
-            };
-            let train = set.starts_with("train");
-            let x1 = view_batch(
-                store,
-                &pairs,
-                train,
-                chunk,
-                0,
-                Augmentation::Weak,
-                &key0,
-                &device,
-            );
-            let x2 = view_batch(
-                store,
-                &pairs,
-                train,
-                chunk,
-                1,
-                Augmentation::Weak,
-                &key1,
-                &device,
-            );
-            let z = model.features(x1, x2);
-            d = z.dims()[1];
-            x.extend(
-                z.into_data()
-                    .convert::<f32>()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| anyhow!("{e:?}"))?,
-            );
-        }
-        Ok((x, d, pairs.iter().map(|p| p.labels).collect()))
+        let (mut x, d, l) = extract_features(
+            model,
+            ds,
+            store,
+            set,
+            cfg.seed,
+            probe_epoch,
+            cfg.probe_max_pairs,
+            FeatureKind::Joint,
+        )?;
+        Ok((x.remove(0), d[0], l))
     };
     let (xa, d, la) = feats("train_unbiased")?;
     let (xb, _, lb) = feats("test_unbiased")?;
