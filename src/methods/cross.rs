@@ -89,59 +89,20 @@ impl Method for Cross {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::losses::CommVariant;
-    use crate::methods::optim::adamw;
-    use burn::optim::GradientsParams;
-    use burn::tensor::Distribution;
-
-    pub fn settings() -> MethodSettings {
-        MethodSettings {
-            model: "small".into(),
-            temperature: 0.1,
-            comm_loss: CommVariant::Full,
-            augment: [Augmentation::ALL; 2],
-            fusion: crate::models::vector_fusion::FusionKind::Transformer,
-        }
-    }
-
-    /// Six optimiser steps on one fixed batch; returns the losses.
-    pub fn fixed_batch_losses<M: Method>(n_views: usize) -> Vec<f64> {
-        let device = Device::flex().autodiff();
-        device.seed(11);
-        let s = settings();
-        let mut model = M::init(&s, &device);
-        let mut optim = adamw(1e-4);
-        let views: Vec<Tensor<4>> = (0..n_views)
-            .map(|_| Tensor::random([8, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device))
-            .collect();
-        let mut losses = Vec::new();
-        for _ in 0..6 {
-            let out = model.loss(views.clone(), &s);
-            losses.push(
-                out.loss
-                    .clone()
-                    .into_data()
-                    .convert::<f64>()
-                    .try_into_vec::<f64>()
-                    .unwrap()[0],
-            );
-            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-            model = optim.step(3e-4, model, grads).after_step();
-        }
-        losses
-    }
+    use crate::methods::testing::{fixed_batch_losses, settings};
+    use crate::models::vector_fusion::FusionKind;
 
     #[test]
     fn loss_decreases_and_logit_scale_stays_clamped() {
-        let l = fixed_batch_losses::<Cross>(2);
+        let l = fixed_batch_losses::<Cross>(2, &settings(FusionKind::Transformer));
         assert!(
             l.iter().all(|v| v.is_finite()) && l[5] < l[0] - 0.01,
             "{l:?}"
         );
         let device = Device::flex();
-        let mut m = Cross::init(&settings(), &device);
+        let mut m = Cross::init(&settings(FusionKind::Transformer), &device);
         m.proj.logit_scale = m.proj.logit_scale.map(|t| t * 10.0);
         let m = m.after_step();
         let v = m

@@ -87,7 +87,12 @@ mod tests {
 
     #[test]
     fn loss_decreases_on_a_fixed_batch() {
-        let l = crate::methods::cross::tests::fixed_batch_losses::<CrossSelf>(6);
+        let l = crate::methods::testing::fixed_batch_losses::<CrossSelf>(
+            6,
+            &crate::methods::testing::settings(
+                crate::models::vector_fusion::FusionKind::Transformer,
+            ),
+        );
         assert!(
             l.iter().all(|v| v.is_finite()) && l[5] < l[0] - 0.05,
             "{l:?}"

@@ -82,3 +82,50 @@ pub trait Method: Module + Sized {
         self
     }
 }
+
+/// Helpers shared by the methods' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::losses::CommVariant;
+    use crate::methods::optim::adamw;
+    use crate::models::vector_fusion::FusionKind;
+    use burn::optim::GradientsParams;
+    use burn::tensor::Distribution;
+
+    pub fn settings(fusion: FusionKind) -> MethodSettings {
+        MethodSettings {
+            model: "small".into(),
+            temperature: 0.1,
+            comm_loss: CommVariant::Full,
+            augment: [Augmentation::ALL; 2],
+            fusion,
+        }
+    }
+
+    /// Six optimiser steps on one fixed batch of 8 random 64 px views; returns the losses.
+    pub fn fixed_batch_losses<M: Method>(n_views: usize, s: &MethodSettings) -> Vec<f64> {
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let mut model = M::init(s, &device);
+        let mut optim = adamw(1e-4);
+        let views: Vec<Tensor<4>> = (0..n_views)
+            .map(|_| Tensor::random([8, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device))
+            .collect();
+        let mut losses = Vec::new();
+        for _ in 0..6 {
+            let out = model.loss(views.clone(), s);
+            losses.push(
+                out.loss
+                    .clone()
+                    .into_data()
+                    .convert::<f64>()
+                    .try_into_vec::<f64>()
+                    .unwrap()[0],
+            );
+            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+            model = optim.step(3e-4, model, grads).after_step();
+        }
+        losses
+    }
+}
