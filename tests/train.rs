@@ -173,7 +173,7 @@ fn bad_presets_are_refused() {
 }
 
 #[test]
-fn cross_cross_self_and_simclr_train_and_probe() {
+fn other_methods_train_and_probe() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     tiny_dataset(&data);

@@ -156,7 +156,7 @@ impl Method for Comm {
         vec!["term1", "term2", "term12"]
     }
 
-    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss {
+    fn loss(&self, views: Vec<Tensor<4>>, _labels: &[[u8; 4]], s: &MethodSettings) -> MethodLoss {
         let [a1, a2, b1, b2]: [Tensor<4>; 4] = views.try_into().expect("CoMM takes four views");
         let out = Comm::loss(self, (a1, a2), (b1, b2), s.temperature, s.comm_loss);
         MethodLoss {

@@ -54,7 +54,7 @@ impl Method for Cross {
         vec!["clip"]
     }
 
-    fn loss(&self, views: Vec<Tensor<4>>, _: &MethodSettings) -> MethodLoss {
+    fn loss(&self, views: Vec<Tensor<4>>, _labels: &[[u8; 4]], _: &MethodSettings) -> MethodLoss {
         let [x1, x2]: [Tensor<4>; 2] = views.try_into().expect("Cross takes two views");
         let (a, b) = self.projections(x1, x2);
         let loss = clip_loss(a, b, self.proj.logit_scale.val());

@@ -52,7 +52,7 @@ impl Method for CrossSelf {
         vec!["cross", "self1", "self2"]
     }
 
-    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss {
+    fn loss(&self, views: Vec<Tensor<4>>, _labels: &[[u8; 4]], s: &MethodSettings) -> MethodLoss {
         let [x1, x2, a11, a12, a21, a22]: [Tensor<4>; 6] =
             views.try_into().expect("Cross+Self takes six views");
         let h1 = |x| self.head1.forward(self.enc1.forward_vector(x));

@@ -7,6 +7,7 @@ pub mod cross;
 pub mod cross_self;
 pub mod optim;
 pub mod simclr;
+pub mod supervised;
 
 use crate::augment::Augmentation;
 use burn::module::Module;
@@ -25,6 +26,8 @@ pub enum MethodKind {
     CrossSelf,
     /// SimCLR on modality 1 alone (unimodal baseline).
     Simclr,
+    /// CoMM's architecture trained with the four tasks' labels (upper reference).
+    Supervised,
 }
 
 impl MethodKind {
@@ -34,6 +37,7 @@ impl MethodKind {
             MethodKind::Cross => "cross",
             MethodKind::CrossSelf => "cross-self",
             MethodKind::Simclr => "simclr",
+            MethodKind::Supervised => "supervised",
         }
     }
 }
@@ -69,8 +73,9 @@ pub trait Method: Module + Sized {
     fn init(s: &MethodSettings, device: &Device) -> Self;
     fn views(s: &MethodSettings) -> Vec<ViewSpec>;
     fn term_names() -> Vec<&'static str>;
-    /// `views` in the order of [`Method::views`], each `[B, 3, H, W]`.
-    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss;
+    /// `views` in the order of [`Method::views`], each `[B, 3, H, W]`; `labels` are the pairs'
+    /// (share, unique1, unique2, synergy) labels, used by the supervised baseline only.
+    fn loss(&self, views: Vec<Tensor<4>>, labels: &[[u8; 4]], s: &MethodSettings) -> MethodLoss;
     /// Probe features of the pair (weak crops of both modalities).
     fn features(&self, x1: Tensor<4>, x2: Tensor<4>) -> Tensor<2>;
     /// One representation per modality (for the PID estimator): CoMM's Z_1 and Z_2 (the fusion
@@ -114,7 +119,10 @@ pub(crate) mod testing {
             .collect();
         let mut losses = Vec::new();
         for _ in 0..6 {
-            let out = model.loss(views.clone(), s);
+            let labels: Vec<[u8; 4]> = (0..8u8)
+                .map(|i| [i % 10, (i * 3) % 10, (i * 7) % 10, i % 2])
+                .collect();
+            let out = model.loss(views.clone(), &labels, s);
             losses.push(
                 out.loss
                     .clone()

@@ -44,7 +44,7 @@ impl Method for SimClr {
         vec!["simclr"]
     }
 
-    fn loss(&self, views: Vec<Tensor<4>>, s: &MethodSettings) -> MethodLoss {
+    fn loss(&self, views: Vec<Tensor<4>>, _labels: &[[u8; 4]], s: &MethodSettings) -> MethodLoss {
         let [a1, a2]: [Tensor<4>; 2] = views.try_into().expect("SimCLR takes two views");
         let h = |x| self.head.forward(self.enc.forward_vector(x));
         let loss = nt_xent(h(a1), h(a2), s.temperature);

@@ -18,6 +18,7 @@ use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
 use crate::methods::optim::adamw;
 use crate::methods::simclr::SimClr;
+use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind, MethodSettings};
 use crate::models::vector_fusion::FusionKind;
 use crate::probe::{Features, ProbeConfig, linear_probe};
@@ -185,6 +186,7 @@ pub fn run(
         MethodKind::Cross => run_method::<Cross>(cfg, dataset, out, resume, progress),
         MethodKind::CrossSelf => run_method::<CrossSelf>(cfg, dataset, out, resume, progress),
         MethodKind::Simclr => run_method::<SimClr>(cfg, dataset, out, resume, progress),
+        MethodKind::Supervised => run_method::<Supervised>(cfg, dataset, out, resume, progress),
     }
 }
 
@@ -337,7 +339,8 @@ fn run_method<M: Method>(
                     )
                 })
                 .collect();
-            let out_loss = model.loss(views, &settings);
+            let labels: Vec<[u8; 4]> = idx.iter().map(|&i| pairs[i].labels).collect();
+            let out_loss = model.loss(views, &labels, &settings);
             let loss_v = scalar(out_loss.loss.clone());
             if !loss_v.is_finite() {
                 bail!(

@@ -10,6 +10,7 @@ use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
 use crate::methods::simclr::SimClr;
+use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind};
 use crate::pid::broja::{BrojaOptions, broja};
 use crate::pid::estimate::kmeans;
@@ -66,6 +67,7 @@ pub fn model_pid(run: &Path, clusters: usize, max_pairs: usize) -> Result<Vec<Mo
         MethodKind::Cross => estimate::<Cross>(run, &cfg, &dataset, clusters, max_pairs),
         MethodKind::CrossSelf => estimate::<CrossSelf>(run, &cfg, &dataset, clusters, max_pairs),
         MethodKind::Simclr => estimate::<SimClr>(run, &cfg, &dataset, clusters, max_pairs),
+        MethodKind::Supervised => estimate::<Supervised>(run, &cfg, &dataset, clusters, max_pairs),
     }
 }
 
