@@ -4,7 +4,6 @@
 //! concatenated projections (1024 dims at the paper scale).
 
 use super::{Method, MethodLoss, MethodSettings, ViewSpec};
-use crate::augment::Augmentation;
 use crate::losses::clip::{LOGIT_SCALE_MAX, clip_loss};
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
 use crate::models::heads::{ClipProjection, ClipProjectionConfig};
@@ -42,12 +41,7 @@ impl Method for Cross {
     }
 
     fn views(_: &MethodSettings) -> Vec<ViewSpec> {
-        (0..2)
-            .map(|m| ViewSpec {
-                modality: m,
-                augmentation: Augmentation::Weak,
-            })
-            .collect()
+        ViewSpec::weak_pair()
     }
 
     fn term_names() -> Vec<&'static str> {

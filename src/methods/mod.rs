@@ -49,6 +49,18 @@ pub struct ViewSpec {
     pub augmentation: Augmentation,
 }
 
+impl ViewSpec {
+    /// One weak crop of each modality (the reference's `img_transform`).
+    pub fn weak_pair() -> Vec<ViewSpec> {
+        (0..2)
+            .map(|m| ViewSpec {
+                modality: m,
+                augmentation: Augmentation::Weak,
+            })
+            .collect()
+    }
+}
+
 /// A loss with its named terms (the terms are logged, the loss is optimised).
 pub struct MethodLoss {
     pub loss: Tensor<1>,

@@ -6,7 +6,6 @@
 
 use super::comm::{Comm, CommConfig};
 use super::{Method, MethodLoss, MethodSettings, ViewSpec};
-use crate::augment::Augmentation;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::log_softmax;
@@ -56,12 +55,7 @@ impl Method for Supervised {
     }
 
     fn views(_: &MethodSettings) -> Vec<ViewSpec> {
-        (0..2)
-            .map(|m| ViewSpec {
-                modality: m,
-                augmentation: Augmentation::Weak,
-            })
-            .collect()
+        ViewSpec::weak_pair()
     }
 
     fn term_names() -> Vec<&'static str> {
