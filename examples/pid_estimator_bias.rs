@@ -7,9 +7,8 @@
 
 use rusbench::data::pairs::PairRules;
 use rusbench::data::trifeatures::recipe::PairRecipe;
-use rusbench::pid::broja::{BrojaOptions, broja};
-use rusbench::pid::estimate::{kmeans, synthetic::noisy_copies};
-use rusbench::pid::pmf::Pmf;
+
+use rusbench::pid::estimate::{clustered_pid, kmeans, synthetic::noisy_copies};
 
 fn main() {
     let rules = PairRules::new(PairRecipe::default(), 42);
@@ -31,25 +30,7 @@ fn main() {
                 (3, "synergy", "S 0.469"),
             ] {
                 let ny = if t == 3 { 2 } else { 10 };
-                let p = Pmf::from_samples(
-                    k,
-                    k,
-                    ny,
-                    c1.iter()
-                        .zip(&c2)
-                        .zip(&labels[t])
-                        .map(|((&a, &b), &y)| (a, b, y)),
-                )
-                .unwrap();
-                let r = broja(
-                    &p,
-                    &BrojaOptions {
-                        tol_bits: 1e-6,
-                        max_iter: 20_000,
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
+                let r = clustered_pid(&c1, &c2, &labels[t], k, ny).unwrap();
                 let d = r.pid;
                 println!(
                     "{n:>6} {k:>4}  {name:<8} {:>6.3} {:>6.3} {:>6.3} {:>6.3}   {truth} (gap {:.0e})",

@@ -131,23 +131,44 @@ pub fn representation_pid(
     ny: usize,
     k: usize,
     seed: u64,
-) -> Result<BrojaResult, BrojaError> {
+) -> Result<BrojaResult, EstimateError> {
     let c1 = kmeans(z1, d1, k, seed, 100);
     let c2 = kmeans(z2, d2, k, seed.wrapping_add(1), 100);
+    clustered_pid(&c1, &c2, labels, k, ny)
+}
+
+/// BROJA (to 1e-6 bits) on the empirical pmf of (cluster of modality 1, cluster of modality 2,
+/// label), clusters in `0..k`, labels in `0..ny`. The samples must be non-empty.
+pub fn clustered_pid(
+    c1: &[u32],
+    c2: &[u32],
+    labels: &[u32],
+    k: usize,
+    ny: usize,
+) -> Result<BrojaResult, EstimateError> {
     let samples = c1
         .iter()
-        .zip(&c2)
+        .zip(c2)
         .zip(labels)
         .map(|((&a, &b), &y)| (a, b, y));
-    let p = Pmf::from_samples(k, k, ny, samples).expect("non-empty samples make a valid pmf");
-    broja(
+    let p = Pmf::from_samples(k, k, ny, samples)?;
+    Ok(broja(
         &p,
         &BrojaOptions {
             tol_bits: 1e-6,
             max_iter: 20_000,
             ..Default::default()
         },
-    )
+    )?)
+}
+
+/// Why an estimate failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Pmf(#[from] super::pmf::PmfError),
+    #[error(transparent)]
+    Broja(#[from] BrojaError),
 }
 
 /// Synthetic features with a known PID: each modality's features are noisy one-hot copies of the

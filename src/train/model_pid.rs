@@ -12,9 +12,7 @@ use crate::methods::cross_self::CrossSelf;
 use crate::methods::simclr::SimClr;
 use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind};
-use crate::pid::broja::{BrojaOptions, broja};
-use crate::pid::estimate::kmeans;
-use crate::pid::pmf::Pmf;
+use crate::pid::estimate::{clustered_pid, kmeans};
 use crate::pid::tasks::closed_form;
 use anyhow::{Context, Result, anyhow, bail};
 use burn::tensor::Device;
@@ -114,20 +112,8 @@ fn estimate<M: Method>(
         .enumerate()
     {
         let ny = if t == 3 { 2 } else { 10 };
-        let samples = c1
-            .iter()
-            .zip(&c2)
-            .zip(&labels)
-            .map(|((&a, &b), l)| (a, b, l[t] as u32));
-        let p = Pmf::from_samples(clusters, clusters, ny, samples)?;
-        let b = broja(
-            &p,
-            &BrojaOptions {
-                tol_bits: 1e-6,
-                max_iter: 20_000,
-                ..Default::default()
-            },
-        )?;
+        let y: Vec<u32> = labels.iter().map(|l| l[t] as u32).collect();
+        let b = clustered_pid(&c1, &c2, &y, clusters, ny)?;
         let truth = closed_form(t, 10, 0.1);
         rows.push(ModelPidRow {
             task: task.to_string(),
