@@ -342,7 +342,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         cfg.method = m;
     }
     let dataset = args.dataset.clone().unwrap_or_else(|| {
-        PathBuf::from(if cfg.model == "paper" {
+        PathBuf::from(if cfg.model == crate::models::ModelScale::Paper {
             "data/trifeature"
         } else {
             "data/trifeature-64"
@@ -363,6 +363,93 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             "  {:<8} balanced accuracy {:.3}  accuracy {:.3}  C {}",
             r.task, r.balanced_accuracy, r.accuracy, r.best_c
         );
+    }
+    Ok(())
+}
+
+/// `rusbench reproduce ...`
+#[derive(Args, Debug, Clone)]
+pub struct ReproduceArgs {
+    /// fig4, fig5, fusion, augment or all.
+    #[arg(default_value = "fig4")]
+    pub experiment: String,
+    /// quick, cpu, paper, or a preset TOML path.
+    #[arg(long, default_value = "quick")]
+    pub preset: String,
+    /// Seeds per run (the preset's seed, +1, ...).
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Results root: outputs go to <results>/<experiment>-<preset>/.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Cache of run directories, one per config hash (finished runs are reused).
+    #[arg(long, default_value = "runs/cache")]
+    pub cache: PathBuf,
+    /// Dataset directory [default: data/trifeature-64, or data/trifeature for the paper preset;
+    /// generated if missing].
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Redraw summary and figure from this runs.csv without training.
+    #[arg(long)]
+    pub from_csv: Option<PathBuf>,
+    /// With --from-csv: output folder [default: beside the CSV].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl Default for ReproduceArgs {
+    fn default() -> Self {
+        ReproduceArgs {
+            experiment: "fig4".into(),
+            preset: "quick".into(),
+            seeds: 1,
+            results: "results".into(),
+            cache: "runs/cache".into(),
+            dataset: None,
+            from_csv: None,
+            out: None,
+        }
+    }
+}
+
+pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
+    use crate::reproduce::experiments::Experiment;
+    let print = |r: &crate::reproduce::Report| {
+        println!("{}", r.summary_md);
+        println!(
+            "{}: {} runs trained, {} from the cache; figure {}",
+            r.dir.display(),
+            r.trained,
+            r.cached,
+            r.figure.display()
+        );
+    };
+    if let Some(csv) = &args.from_csv {
+        let r = crate::reproduce::from_csv(csv, args.out.as_deref())?;
+        print(&r);
+        return Ok(());
+    }
+    let experiments = if args.experiment == "all" {
+        Experiment::ALL.to_vec()
+    } else {
+        vec![Experiment::parse(&args.experiment).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown experiment {:?}; use fig4, fig5, fusion, augment or all",
+                args.experiment
+            )
+        })?]
+    };
+    let reports = crate::reproduce::reproduce(&crate::reproduce::ReproduceOptions {
+        experiments,
+        preset: args.preset.clone(),
+        seeds: args.seeds,
+        results: args.results.clone(),
+        cache: args.cache.clone(),
+        dataset: args.dataset.clone(),
+        progress: true,
+    })?;
+    for r in &reports {
+        print(r);
     }
     Ok(())
 }

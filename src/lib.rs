@@ -14,10 +14,12 @@
 pub mod augment;
 pub mod cli;
 pub mod data;
+pub mod figures;
 pub mod losses;
 pub mod methods;
 pub mod models;
 pub mod pid;
 pub mod probe;
+pub mod reproduce;
 pub mod rng;
 pub mod train;

@@ -1,8 +1,9 @@
 //! `rusbench`: the suite's command line. With no subcommand it runs the main job on the default
-//! CPU preset (for now: generate the CPU dataset).
+//! CPU preset: `reproduce fig4 --preset quick --seeds 1` (generating the data if missing).
 use clap::{Parser, Subcommand};
 use rusbench::cli::{
-    CPU_RECIPE, GenArgs, PidCommand, TrainArgs, exit_on_error, run_gen, run_pid, run_train,
+    GenArgs, PidCommand, ReproduceArgs, TrainArgs, exit_on_error, run_gen, run_pid,
+    run_reproduce, run_train,
 };
 
 #[derive(Parser)]
@@ -17,30 +18,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Reproduce a figure or ablation: fig4, fig5, fusion, augment or all.
+    Reproduce(ReproduceArgs),
     /// Generate a Trifeatures dataset (same as the gen-trifeature binary).
     Gen(GenArgs),
     /// Partial information decomposition: of any pmf, or of a dataset's tasks.
     #[command(subcommand)]
     Pid(PidCommand),
-    /// Train a method from a preset and probe it (CoMM so far).
+    /// Train one method from a preset and probe it.
     Train(TrainArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Gen(a)) => a,
-        Some(Command::Pid(p)) => return exit_on_error(run_pid(&p)),
-        Some(Command::Train(t)) => return exit_on_error(run_train(&t)),
-        None => GenArgs {
-            recipe: CPU_RECIPE.into(),
-            out: None,
-            seed: None,
-            preview: true,
-            force: false,
-            threads: None,
-            verify: false,
-        },
-    };
-    exit_on_error(run_gen(&args));
+    exit_on_error(match cli.command {
+        Some(Command::Reproduce(r)) => run_reproduce(&r),
+        Some(Command::Gen(a)) => run_gen(&a),
+        Some(Command::Pid(p)) => run_pid(&p),
+        Some(Command::Train(t)) => run_train(&t),
+        None => run_reproduce(&ReproduceArgs::default()),
+    });
 }

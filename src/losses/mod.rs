@@ -2,6 +2,7 @@
 
 pub mod clip;
 pub mod comm;
+pub mod factorcl;
 pub mod ntxent;
 
 pub use clip::clip_loss;

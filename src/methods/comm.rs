@@ -4,6 +4,7 @@
 
 use super::{Method, MethodLoss, MethodSettings, ViewSpec};
 use crate::losses::{CommLossOutput, CommVariant, comm_loss};
+use crate::models::ModelScale;
 use crate::models::adapter::{Adapter, AdapterConfig};
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
 use crate::models::fusion::{Fusion, FusionConfig};
@@ -40,6 +41,25 @@ impl CommConfig {
             128,
             64,
         )
+    }
+
+    /// The CPU-preset model: tiny trunk (64 x 3 x 3 -> 9 tokens), width 64, 4 heads, MLP 256,
+    /// head 64-64-64-32.
+    pub fn tiny() -> Self {
+        CommConfig::new(
+            AlexNetConfig::tiny(64),
+            FusionConfig::new(64, 4, 1, 256),
+            64,
+            32,
+        )
+    }
+
+    pub fn at(scale: ModelScale) -> Self {
+        match scale {
+            ModelScale::Paper => CommConfig::paper(),
+            ModelScale::Small => CommConfig::small(),
+            ModelScale::Tiny => CommConfig::tiny(),
+        }
     }
 
     pub fn init(&self, device: &Device) -> Comm {
@@ -132,11 +152,7 @@ impl Comm {
 
 impl Method for Comm {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        let cfg = if s.model == "paper" {
-            CommConfig::paper()
-        } else {
-            CommConfig::small()
-        };
+        let cfg = CommConfig::at(s.model);
         cfg.init(device)
     }
 

@@ -5,6 +5,7 @@
 
 use super::{Method, MethodLoss, MethodSettings, ViewSpec};
 use crate::losses::clip::{LOGIT_SCALE_MAX, clip_loss};
+use crate::models::ModelScale;
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
 use crate::models::heads::{ClipProjection, ClipProjectionConfig};
 use burn::module::Module;
@@ -27,11 +28,11 @@ impl Cross {
 
 impl Method for Cross {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        // Paper: latent 256 -> projection 512; small: 128 -> 256.
-        let (trunk, out) = if s.model == "paper" {
-            (AlexNetConfig::paper(256), 512)
-        } else {
-            (AlexNetConfig::small(128), 256)
+        // Paper: latent 256 -> projection 512; small: 128 -> 256; tiny: 64 -> 128.
+        let (trunk, out) = match s.model {
+            ModelScale::Paper => (AlexNetConfig::paper(256), 512),
+            ModelScale::Small => (AlexNetConfig::small(128), 256),
+            ModelScale::Tiny => (AlexNetConfig::tiny(64), 128),
         };
         Cross {
             enc1: trunk.init(device),

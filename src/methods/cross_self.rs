@@ -6,6 +6,7 @@
 use super::{Method, MethodLoss, MethodSettings, ViewSpec};
 use crate::augment::Augmentation;
 use crate::losses::nt_xent;
+use crate::models::ModelScale;
 use crate::models::alexnet::{AlexNet, AlexNetConfig};
 use crate::models::heads::{ProjectionHead, ProjectionHeadConfig};
 use burn::module::Module;
@@ -21,10 +22,10 @@ pub struct CrossSelf {
 
 impl Method for CrossSelf {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        let (trunk, hidden, out) = if s.model == "paper" {
-            (AlexNetConfig::paper(256), 1024, 256)
-        } else {
-            (AlexNetConfig::small(128), 512, 128)
+        let (trunk, hidden, out) = match s.model {
+            ModelScale::Paper => (AlexNetConfig::paper(256), 1024, 256),
+            ModelScale::Small => (AlexNetConfig::small(128), 512, 128),
+            ModelScale::Tiny => (AlexNetConfig::tiny(64), 256, 64),
         };
         let head = || ProjectionHeadConfig::new(trunk.latent_dim, hidden, out).init(device);
         CrossSelf {

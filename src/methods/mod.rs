@@ -5,6 +5,7 @@
 pub mod comm;
 pub mod cross;
 pub mod cross_self;
+pub mod factorcl;
 pub mod optim;
 pub mod simclr;
 pub mod supervised;
@@ -28,6 +29,10 @@ pub enum MethodKind {
     Simclr,
     /// CoMM's architecture trained with the four tasks' labels (upper reference).
     Supervised,
+    /// FactorCL: factorised shared/unique InfoNCE and NCE-CLUB terms (REFERENCE §9).
+    #[serde(rename = "factorcl")]
+    #[value(name = "factorcl")]
+    Factorcl,
 }
 
 impl MethodKind {
@@ -38,6 +43,7 @@ impl MethodKind {
             MethodKind::CrossSelf => "cross-self",
             MethodKind::Simclr => "simclr",
             MethodKind::Supervised => "supervised",
+            MethodKind::Factorcl => "factorcl",
         }
     }
 }
@@ -70,8 +76,7 @@ pub struct MethodLoss {
 /// Settings a method reads from the preset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodSettings {
-    /// "small" (64 px) or "paper" (224 px).
-    pub model: String,
+    pub model: crate::models::ModelScale,
     pub temperature: f64,
     pub comm_loss: crate::losses::CommVariant,
     /// Per-modality augmentation of the strong views (CoMM's ablation).
@@ -82,6 +87,8 @@ pub struct MethodSettings {
 
 /// What the training loop needs from a method.
 pub trait Method: Module + Sized {
+    /// Whether [`Method::aux_loss`] is used (a second optimiser with its own checkpoint).
+    const AUX: bool = false;
     fn init(s: &MethodSettings, device: &Device) -> Self;
     fn views(s: &MethodSettings) -> Vec<ViewSpec>;
     fn term_names() -> Vec<&'static str>;
@@ -94,6 +101,15 @@ pub trait Method: Module + Sized {
     /// with the other modality's tokens dropped), the other methods' per-modality parts of
     /// their probe feature.
     fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>);
+    /// Gradients of the main loss for the optimiser (FactorCL drops its CLUB critics' here).
+    fn main_grads(&self, loss: Tensor<1>) -> burn::optim::GradientsParams {
+        burn::optim::GradientsParams::from_grads(loss.backward(), self)
+    }
+    /// A second update after the main step, on parameters [`Method::main_grads`] leaves out
+    /// (FactorCL's CLUB critics); its graph reaches only those parameters. Gets the same views.
+    fn aux_loss(&self, _views: Vec<Tensor<4>>) -> Option<Tensor<1>> {
+        None
+    }
     /// After each optimiser step (CLIP's logit-scale clamp).
     fn after_step(self) -> Self {
         self
@@ -112,7 +128,7 @@ pub(crate) mod testing {
 
     pub fn settings(fusion: FusionKind) -> MethodSettings {
         MethodSettings {
-            model: "small".into(),
+            model: crate::models::ModelScale::Small,
             temperature: 0.1,
             comm_loss: CommVariant::Full,
             augment: [Augmentation::ALL; 2],

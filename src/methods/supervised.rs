@@ -39,11 +39,7 @@ pub fn cross_entropy(logits: Tensor<2>, targets: &[u8]) -> Tensor<1> {
 
 impl Method for Supervised {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        let cfg = if s.model == "paper" {
-            CommConfig::paper()
-        } else {
-            CommConfig::small()
-        };
+        let cfg = CommConfig::at(s.model);
         let dim = cfg.fusion.dim;
         Supervised {
             backbone: cfg.init(device),

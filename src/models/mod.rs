@@ -8,6 +8,47 @@
 
 pub mod adapter;
 pub mod alexnet;
+pub mod critic;
 pub mod fusion;
 pub mod heads;
 pub mod vector_fusion;
+
+use alexnet::AlexNetConfig;
+use serde::{Deserialize, Serialize};
+
+/// Model scale of a preset: `paper` is the reference (224 px); `small` and `tiny` are trunks for
+/// the 64 px canvas (widths halved, and quartered-ish for the CPU presets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelScale {
+    Tiny,
+    Small,
+    Paper,
+}
+
+impl ModelScale {
+    /// The canvas the trunk expects.
+    pub fn canvas(self) -> usize {
+        match self {
+            ModelScale::Paper => 224,
+            ModelScale::Small | ModelScale::Tiny => 64,
+        }
+    }
+
+    /// The AlexNet-shaped trunk at this scale.
+    pub fn trunk(self, latent_dim: usize) -> AlexNetConfig {
+        match self {
+            ModelScale::Paper => AlexNetConfig::paper(latent_dim),
+            ModelScale::Small => AlexNetConfig::small(latent_dim),
+            ModelScale::Tiny => AlexNetConfig::tiny(latent_dim),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelScale::Tiny => "tiny",
+            ModelScale::Small => "small",
+            ModelScale::Paper => "paper",
+        }
+    }
+}

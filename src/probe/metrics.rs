@@ -74,6 +74,17 @@ mod tests {
         assert!((balanced_accuracy(&t10, &vec![3; 100], 10) - 0.1).abs() < 1e-12);
     }
 
+    /// FactorCL's swapped call `MulticlassAccuracy(macro)(y_test, y_pred)` on the reference's
+    /// synergy test counts (3,690 negatives, 404 positives) with an all-negative probe:
+    /// ½·3690/4094 = 0.450659... (REFERENCE §9.4), not 0.5.
+    #[test]
+    fn swapped_arguments_score_below_chance() {
+        let truth: Vec<u32> = (0..4094).map(|i| (i < 404) as u32).collect();
+        let pred = vec![0u32; 4094];
+        let swapped = balanced_accuracy(&pred, &truth, 2);
+        assert!((swapped - 0.5 * 3690.0 / 4094.0).abs() < 1e-12, "{swapped}");
+    }
+
     #[test]
     fn auc_values() {
         assert_eq!(roc_auc(&[0, 0, 1, 1], &[0.1, 0.2, 0.3, 0.4]), Some(1.0));

@@ -38,6 +38,9 @@ pub struct ProbeResult {
     /// Balanced accuracy on the test set (the reported metric).
     pub balanced_accuracy: f64,
     pub accuracy: f64,
+    /// FactorCL's reference score with the metric's arguments swapped (REFERENCE §9.4, §11.14):
+    /// the mean per-class *precision* over the classes predicted or present.
+    pub swapped_macro: f64,
     /// For binary tasks.
     pub roc_auc: Option<f64>,
     /// Every C evaluated on the validation split, in order, with its balanced accuracy.
@@ -228,6 +231,7 @@ pub fn linear_probe(train: &Features, test: &Features, cfg: &ProbeConfig) -> Pro
     ProbeResult {
         best_c,
         balanced_accuracy: balanced_accuracy(test.y, &pred, k),
+        swapped_macro: balanced_accuracy(&pred, test.y, k),
         accuracy: accuracy(test.y, &pred),
         roc_auc: auc,
         visited,

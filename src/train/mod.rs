@@ -16,10 +16,12 @@ use crate::losses::CommVariant;
 use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
+use crate::methods::factorcl::FactorCl;
 use crate::methods::optim::adamw;
 use crate::methods::simclr::SimClr;
 use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind, MethodSettings};
+use crate::models::ModelScale;
 use crate::models::vector_fusion::FusionKind;
 use crate::probe::{Features, ProbeConfig, linear_probe};
 use crate::rng::{Stream, item_rng};
@@ -43,8 +45,8 @@ pub struct TrainConfig {
     pub name: String,
     /// comm, cross or cross-self.
     pub method: MethodKind,
-    /// "small" (64 px trunk) or "paper".
-    pub model: String,
+    /// tiny or small (64 px trunks) or paper (224 px).
+    pub model: ModelScale,
     /// Pre-training pair set: "train_unbiased" (R/U) or "train_biased" (S).
     pub pairs: String,
     /// Use at most this many pre-training pairs (0: all).
@@ -66,6 +68,10 @@ pub struct TrainConfig {
     /// CoMM's fusion: transformer (default), linear or mlp (the fusion ablation).
     #[serde(default = "default_fusion")]
     pub fusion: FusionChoice,
+    /// FactorCL only: report the reference's swapped-argument metric (macro precision,
+    /// REFERENCE §9.4) instead of balanced accuracy. Off by default (the bug, kept for comparison).
+    #[serde(default)]
+    pub factorcl_metric_swap: bool,
 }
 
 /// The fusion ablation's choices, as written in presets.
@@ -97,9 +103,6 @@ impl TrainConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if !["small", "paper"].contains(&self.model.as_str()) {
-            bail!("unknown model {:?}; use small or paper", self.model);
-        }
         if !["train_unbiased", "train_biased"].contains(&self.pairs.as_str()) {
             bail!(
                 "pairs = {:?}; use train_unbiased or train_biased",
@@ -121,7 +124,7 @@ impl TrainConfig {
 
     pub fn settings(&self) -> MethodSettings {
         MethodSettings {
-            model: self.model.clone(),
+            model: self.model,
             temperature: self.temperature,
             comm_loss: self.loss,
             augment: self.augment,
@@ -187,6 +190,7 @@ pub fn run(
         MethodKind::CrossSelf => run_method::<CrossSelf>(cfg, dataset, out, resume, progress),
         MethodKind::Simclr => run_method::<SimClr>(cfg, dataset, out, resume, progress),
         MethodKind::Supervised => run_method::<Supervised>(cfg, dataset, out, resume, progress),
+        MethodKind::Factorcl => run_method::<FactorCl>(cfg, dataset, out, resume, progress),
     }
 }
 
@@ -204,7 +208,7 @@ fn run_method<M: Method>(
     let names = M::term_names();
     let ds = Dataset::open(dataset)?;
     let canvas = ds.manifest.recipe.canvas;
-    let want = if cfg.model == "paper" { 224 } else { 64 };
+    let want = cfg.model.canvas();
     if canvas != want {
         bail!(
             "model {:?} needs a {want} px dataset, {} is {canvas} px; generate the matching recipe",
@@ -236,6 +240,8 @@ fn run_method<M: Method>(
     device.seed(cfg.seed);
     let mut model = M::init(&settings, &device);
     let mut optim = adamw(cfg.weight_decay);
+    // FactorCL's CLUB critics: their own Adam, no decay (REFERENCE §9.3).
+    let mut aux_optim = adamw(0.0);
     let mut start = 0;
     let mut rows: Vec<EpochRow> = Vec::new();
     let mut curve: Vec<CurveRow> = Vec::new();
@@ -261,6 +267,14 @@ fn run_method<M: Method>(
                 ckpt.display()
             )
         })?;
+        if M::AUX {
+            aux_optim = aux_optim.load(ckpt.join("optim_aux.bpk")).map_err(|e| {
+                anyhow!(
+                    "corrupt optimizer checkpoint in {}: {e:?}; delete it to restart",
+                    ckpt.display()
+                )
+            })?;
+        }
         rows = read_rows(&out.join("epochs.csv"), names.len())?;
         rows.truncate(start);
         let curve_path = out.join("probe_curve.csv");
@@ -340,6 +354,7 @@ fn run_method<M: Method>(
                 })
                 .collect();
             let labels: Vec<[u8; 4]> = idx.iter().map(|&i| pairs[i].labels).collect();
+            let aux_views = M::AUX.then(|| views.clone());
             let out_loss = model.loss(views, &labels, &settings);
             let loss_v = scalar(out_loss.loss.clone());
             if !loss_v.is_finite() {
@@ -353,8 +368,12 @@ fn run_method<M: Method>(
             for (acc, t) in sums[1..].iter_mut().zip(out_loss.terms) {
                 *acc += scalar(t);
             }
-            let grads = GradientsParams::from_grads(out_loss.loss.backward(), &model);
+            let grads = model.main_grads(out_loss.loss);
             model = optim.step(cfg.lr, model, grads).after_step();
+            if let Some(aux) = aux_views.and_then(|v| model.aux_loss(v)) {
+                let grads = GradientsParams::from_grads(aux.backward(), &model);
+                model = aux_optim.step(cfg.lr, model, grads);
+            }
             bar.inc(1);
         }
         let secs = t0.elapsed().as_secs_f64();
@@ -388,6 +407,11 @@ fn run_method<M: Method>(
         optim
             .save(ckpt.join("optim.bpk"))
             .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
+        if M::AUX {
+            aux_optim
+                .save(ckpt.join("optim_aux.bpk"))
+                .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
+        }
         let state = serde_json::json!({ "epoch": epoch + 1, "config": config_text, "resume_key": resume_key });
         write_atomic(
             &state_path,
@@ -601,9 +625,10 @@ pub fn probe_model<M: Method>(
             &Features { x: &xb, d, y: &yb },
             &ProbeConfig::default(),
         );
+        let swap = cfg.factorcl_metric_swap && cfg.method == MethodKind::Factorcl;
         rows.push(ProbeRow {
             task: task.to_string(),
-            balanced_accuracy: r.balanced_accuracy,
+            balanced_accuracy: if swap { r.swapped_macro } else { r.balanced_accuracy },
             accuracy: r.accuracy,
             roc_auc: r.roc_auc,
             best_c: r.best_c,

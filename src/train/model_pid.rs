@@ -9,6 +9,7 @@ use crate::data::trifeatures::dataset::write_atomic;
 use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
+use crate::methods::factorcl::FactorCl;
 use crate::methods::simclr::SimClr;
 use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind};
@@ -66,6 +67,7 @@ pub fn model_pid(run: &Path, clusters: usize, max_pairs: usize) -> Result<Vec<Mo
         MethodKind::CrossSelf => estimate::<CrossSelf>(run, &cfg, &dataset, clusters, max_pairs),
         MethodKind::Simclr => estimate::<SimClr>(run, &cfg, &dataset, clusters, max_pairs),
         MethodKind::Supervised => estimate::<Supervised>(run, &cfg, &dataset, clusters, max_pairs),
+        MethodKind::Factorcl => estimate::<FactorCl>(run, &cfg, &dataset, clusters, max_pairs),
     }
 }
 

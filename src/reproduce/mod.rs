@@ -1,0 +1,348 @@
+//! `rusbench reproduce`: the paper's experiments from one command. Each experiment expands a
+//! preset into training runs ([`experiments::plan`]); every run lives in a cache directory named
+//! by the hash of its resolved config and the dataset, so finished runs are skipped and an
+//! interrupted one resumes from its checkpoint. The results folder gets the resolved config, the
+//! tidy `runs.csv`, `summary.csv`/`summary.md` and the figure (PNG + SVG).
+
+pub mod experiments;
+pub mod summary;
+
+use crate::data::trifeatures::dataset::write_atomic;
+use crate::data::trifeatures::{Dataset, GenerateOptions, Recipe, generate};
+use crate::models::ModelScale;
+use crate::train::{CurveRow, ProbeRow, TrainConfig};
+use anyhow::{Context, Result, anyhow, bail};
+use experiments::{Experiment, RunSpec, plan};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use summary::{TidyRow, bar_figure, curve_figure, markdown, summarize};
+
+/// The presets shipped with the crate (also usable by name from any directory).
+pub const PRESETS: [(&str, &str); 3] = [
+    ("quick", include_str!("../../presets/quick.toml")),
+    ("cpu", include_str!("../../presets/cpu.toml")),
+    ("paper", include_str!("../../presets/paper.toml")),
+];
+
+/// A preset by name (quick, cpu, paper) or TOML path.
+pub fn load_preset(name_or_path: &str) -> Result<TrainConfig> {
+    if let Some((_, text)) = PRESETS.iter().find(|(n, _)| *n == name_or_path) {
+        let c: TrainConfig = toml::from_str(text)
+            .map_err(|e| anyhow!("built-in preset {name_or_path} is malformed: {e}"))?;
+        c.validate()?;
+        return Ok(c);
+    }
+    let p = Path::new(name_or_path);
+    if !p.exists() {
+        bail!("unknown preset {name_or_path:?}; use quick, cpu, paper or a TOML path");
+    }
+    TrainConfig::load(p)
+}
+
+/// Cache key of a run: SHA-256 of its resolved config (TOML) and the dataset's hash, 16 hex
+/// digits. Any config value that changes changes the key.
+pub fn run_key(cfg: &TrainConfig, dataset_sha256: &str) -> Result<String> {
+    let mut h = Sha256::new();
+    h.update(toml::to_string(cfg)?.as_bytes());
+    h.update(b"\0");
+    h.update(dataset_sha256.as_bytes());
+    let d = h.finalize();
+    Ok(d.iter().take(8).map(|b| format!("{b:02x}")).collect())
+}
+
+/// The recipe (embedded) and default directory of a model scale's dataset.
+fn dataset_for(scale: ModelScale) -> (&'static str, &'static str) {
+    match scale {
+        ModelScale::Paper => ("data/trifeature", include_str!("../../generators/trifeature.toml")),
+        _ => ("data/trifeature-64", include_str!("../../generators/trifeature-64.toml")),
+    }
+}
+
+/// Open the dataset at `dir`, generating it from the scale's recipe if it is missing.
+pub fn ensure_dataset(scale: ModelScale, dir: Option<&Path>) -> Result<(PathBuf, Dataset)> {
+    let (default_dir, recipe_text) = dataset_for(scale);
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| default_dir.into());
+    if !dir.join("manifest.json").exists() {
+        let recipe = Recipe::from_toml(recipe_text, "built-in recipe")?;
+        eprintln!("generating {} (recipe {:?}, seed {})", dir.display(), recipe.name, recipe.seed);
+        generate(
+            &recipe,
+            &GenerateOptions {
+                out: dir.clone(),
+                force: false,
+                preview: false,
+                threads: None,
+                progress: true,
+            },
+        )?;
+    }
+    let ds = Dataset::open(&dir)?;
+    Ok((dir, ds))
+}
+
+#[derive(Clone, Debug)]
+pub struct ReproduceOptions {
+    pub experiments: Vec<Experiment>,
+    /// quick, cpu, paper or a preset path.
+    pub preset: String,
+    pub seeds: usize,
+    /// Results go to `<results>/<experiment>-<preset name>/`.
+    pub results: PathBuf,
+    /// Run directories (one per config hash).
+    pub cache: PathBuf,
+    pub dataset: Option<PathBuf>,
+    pub progress: bool,
+}
+
+/// What one experiment produced.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub experiment: Experiment,
+    pub dir: PathBuf,
+    pub summary_md: String,
+    pub figure: PathBuf,
+    /// Runs trained (or resumed) now, and runs taken from the cache.
+    pub trained: usize,
+    pub cached: usize,
+}
+
+#[derive(Serialize)]
+struct ResolvedRun {
+    variant: String,
+    pretraining: String,
+    seed: u64,
+    key: String,
+    method: String,
+}
+
+#[derive(Serialize)]
+struct Resolved<'a> {
+    experiment: &'a str,
+    preset: &'a str,
+    seeds: usize,
+    dataset: String,
+    dataset_sha256: &'a str,
+    cache: String,
+    base: &'a TrainConfig,
+    runs: Vec<ResolvedRun>,
+}
+
+/// Check that `dir` can be written before any run starts.
+fn writable_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}; choose a writable --results/--cache", dir.display()))?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("{} is not writable; choose a writable --results/--cache", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Run (or take from the cache) every run of the requested experiments and write their results.
+pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
+    if opts.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let base = load_preset(&opts.preset)?;
+    let (data_dir, ds) = ensure_dataset(base.model, opts.dataset.as_deref())?;
+    writable_dir(&opts.cache)?;
+    let mut reports = Vec::new();
+    for &exp in &opts.experiments {
+        let out = opts.results.join(format!("{}-{}", exp.name(), base.name));
+        writable_dir(&out)?;
+        let runs = plan(exp, &base, opts.seeds);
+        let mut rows = Vec::new();
+        let mut resolved = Vec::new();
+        let (mut trained, mut cached) = (0, 0);
+        for (i, spec) in runs.iter().enumerate() {
+            let key = run_key(&spec.config, &ds.manifest.sha256)?;
+            let dir = opts.cache.join(&key);
+            let done = dir.join("run.json").exists();
+            eprintln!(
+                "[{}/{}] {} {} {} seed {}: {} ({})",
+                i + 1,
+                runs.len(),
+                exp.name(),
+                spec.variant,
+                spec.pretraining.name(),
+                spec.seed,
+                if done {
+                    "cached"
+                } else if dir.join("checkpoint/state.json").exists() {
+                    "resuming"
+                } else {
+                    "training"
+                },
+                dir.display()
+            );
+            if done {
+                cached += 1;
+            } else {
+                crate::train::run(&spec.config, &data_dir, &dir, true, opts.progress)?;
+                trained += 1;
+            }
+            let n_pairs = ds.pairs(spec.config.pairs.as_str())?.len();
+            rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
+            resolved.push(ResolvedRun {
+                variant: spec.variant.clone(),
+                pretraining: spec.pretraining.name().into(),
+                seed: spec.seed,
+                key,
+                method: spec.config.method.name().into(),
+            });
+        }
+        let config = Resolved {
+            experiment: exp.name(),
+            preset: &base.name,
+            seeds: opts.seeds,
+            dataset: data_dir.display().to_string(),
+            dataset_sha256: &ds.manifest.sha256,
+            cache: opts.cache.display().to_string(),
+            base: &base,
+            runs: resolved,
+        };
+        write_atomic(&out.join("config.toml"), toml::to_string(&config)?.as_bytes())?;
+        write_csv(&out.join("runs.csv"), &rows)?;
+        let mut report = write_outputs(exp, &base.name, &rows, &out)?;
+        report.trained = trained;
+        report.cached = cached;
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Redraw an experiment's summary and figure from its `runs.csv`, without training. Outputs go
+/// beside the CSV unless `out` is given.
+pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
+    let rows = read_runs_csv(csv_path)?;
+    let first = rows
+        .first()
+        .ok_or_else(|| anyhow!("{} has no rows; rerun reproduce to regenerate it", csv_path.display()))?;
+    let exp = Experiment::parse(&first.experiment).ok_or_else(|| {
+        anyhow!("{} names an unknown experiment {:?}", csv_path.display(), first.experiment)
+    })?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .or_else(|| csv_path.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    writable_dir(&dir)?;
+    // The preset's name is the folder suffix (<experiment>-<preset>), else "csv".
+    let preset = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(&format!("{}-", exp.name())))
+        .unwrap_or("csv")
+        .to_string();
+    write_outputs(exp, &preset, &rows, &dir)
+}
+
+pub fn read_runs_csv(path: &Path) -> Result<Vec<TidyRow>> {
+    let mut rdr = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read {}; pass the runs.csv of a results folder", path.display()))?;
+    rdr.deserialize::<TidyRow>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!("{} is not a runs.csv ({e}); pass the runs.csv of a results folder", path.display()))
+}
+
+fn write_outputs(exp: Experiment, preset: &str, rows: &[TidyRow], out: &Path) -> Result<Report> {
+    let summary = summarize(exp, rows);
+    write_csv(&out.join("summary.csv"), &summary)?;
+    let md = markdown(exp, preset, &summary);
+    write_atomic(&out.join("summary.md"), md.as_bytes())?;
+    let stem = exp.name();
+    let canvas = match exp {
+        Experiment::Fig5 => curve_figure(exp, preset, rows),
+        _ => bar_figure(exp, preset, rows),
+    };
+    crate::figures::save(&canvas, out, stem)?;
+    Ok(Report {
+        experiment: exp,
+        dir: out.to_path_buf(),
+        summary_md: md,
+        figure: out.join(format!("{stem}.png")),
+        trained: 0,
+        cached: 0,
+    })
+}
+
+fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        for r in rows {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    write_atomic(path, &buf)
+}
+
+/// The tidy rows of a finished run: its online probes (if any) and its final probe, each with the
+/// epoch's losses.
+fn tidy_rows(spec: &RunSpec, key: &str, dir: &Path, n_pairs: usize) -> Result<Vec<TidyRow>> {
+    let bad = |what: &str| anyhow!("{} has a corrupt {what}; delete the directory to retrain it", dir.display());
+    // epochs.csv: epoch, loss, terms..., seconds, pairs_per_s.
+    let mut rdr = csv::Reader::from_path(dir.join("epochs.csv")).map_err(|_| bad("epochs.csv"))?;
+    let header: Vec<String> = rdr.headers().map_err(|_| bad("epochs.csv"))?.iter().map(String::from).collect();
+    let mut losses: Vec<(usize, f64, String)> = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|_| bad("epochs.csv"))?;
+        let n = rec.len();
+        let epoch: usize = rec[0].parse().map_err(|_| bad("epochs.csv"))?;
+        let loss: f64 = rec[1].parse().map_err(|_| bad("epochs.csv"))?;
+        let terms = (2..n.saturating_sub(2))
+            .map(|i| format!("{}={}", header[i], &rec[i]))
+            .collect::<Vec<_>>()
+            .join(";");
+        losses.push((epoch, loss, terms));
+    }
+    // As the training loop: drop_last = False, a last batch of one pair skipped.
+    let steps_per_epoch = {
+        let n = if spec.config.max_pairs > 0 { spec.config.max_pairs.min(n_pairs) } else { n_pairs };
+        let b = spec.config.batch_size;
+        if n % b == 1 { n / b } else { n.div_ceil(b) }
+    };
+    let mut probes: Vec<CurveRow> = Vec::new();
+    let curve = dir.join("probe_curve.csv");
+    if curve.exists() {
+        let mut r = csv::Reader::from_path(&curve).map_err(|_| bad("probe_curve.csv"))?;
+        probes = r.deserialize().collect::<Result<_, _>>().map_err(|_| bad("probe_curve.csv"))?;
+    }
+    let last = spec.config.epochs;
+    if !probes.iter().any(|p| p.epoch == last) {
+        let mut r = csv::Reader::from_path(dir.join("probe.csv")).map_err(|_| bad("probe.csv"))?;
+        let finals: Vec<ProbeRow> = r.deserialize().collect::<Result<_, _>>().map_err(|_| bad("probe.csv"))?;
+        let step = steps_per_epoch * last;
+        probes.extend(finals.into_iter().map(|f| CurveRow {
+            epoch: last,
+            step,
+            task: f.task,
+            balanced_accuracy: f.balanced_accuracy,
+            accuracy: f.accuracy,
+            roc_auc: f.roc_auc,
+        }));
+    }
+    Ok(probes
+        .into_iter()
+        .map(|p| {
+            let l = losses.iter().find(|l| l.0 == p.epoch);
+            TidyRow {
+                experiment: spec.experiment.name().into(),
+                variant: spec.variant.clone(),
+                method: spec.config.method.name().into(),
+                pretraining: spec.pretraining.name().into(),
+                seed: spec.seed,
+                epoch: p.epoch,
+                step: p.step,
+                task: p.task,
+                balanced_accuracy: p.balanced_accuracy,
+                accuracy: p.accuracy,
+                roc_auc: p.roc_auc,
+                loss: l.map(|l| l.1),
+                loss_terms: l.map(|l| l.2.clone()).unwrap_or_default(),
+                run: key.into(),
+            }
+        })
+        .collect())
+}

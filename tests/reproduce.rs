@@ -1,0 +1,171 @@
+//! `reproduce`: cache keys, resuming an interrupted experiment without redoing finished runs,
+//! `--from-csv` figures (byte-identical PNG), and the CLI's errors. Tiny sizes only.
+
+mod common;
+
+use rusbench::reproduce::experiments::{Experiment, plan};
+use rusbench::reproduce::{ReproduceOptions, from_csv, load_preset, reproduce, run_key};
+use rusbench::train::TrainConfig;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+fn tiny_preset() -> TrainConfig {
+    let mut c = load_preset("quick").unwrap();
+    c.name = "tiny".into();
+    c.model = rusbench::models::ModelScale::Tiny;
+    c.max_pairs = 16;
+    c.epochs = 1;
+    c.batch_size = 8;
+    c.probe_max_pairs = 60;
+    c
+}
+
+#[test]
+fn cache_key_changes_with_every_config_value() {
+    let base = tiny_preset();
+    let k0 = run_key(&base, "sha").unwrap();
+    assert_eq!(k0, run_key(&base.clone(), "sha").unwrap());
+    let edits: Vec<Box<dyn Fn(&mut TrainConfig)>> = vec![
+        Box::new(|c| c.name = "other".into()),
+        Box::new(|c| c.method = rusbench::methods::MethodKind::Cross),
+        Box::new(|c| c.model = rusbench::models::ModelScale::Small),
+        Box::new(|c| c.pairs = "train_biased".into()),
+        Box::new(|c| c.max_pairs = 17),
+        Box::new(|c| c.epochs = 2),
+        Box::new(|c| c.batch_size = 9),
+        Box::new(|c| c.lr = 2e-4),
+        Box::new(|c| c.weight_decay = 0.0),
+        Box::new(|c| c.temperature = 0.2),
+        Box::new(|c| c.loss = rusbench::losses::CommVariant::UnimodalOnly),
+        Box::new(|c| c.augment[1] = rusbench::augment::Augmentation::Weak),
+        Box::new(|c| c.seed = 1),
+        Box::new(|c| c.probe_max_pairs = 61),
+        Box::new(|c| c.probe_every = 1),
+        Box::new(|c| c.fusion = rusbench::train::FusionChoice::Mlp),
+        Box::new(|c| c.factorcl_metric_swap = true),
+    ];
+    let mut keys = vec![k0.clone()];
+    for e in &edits {
+        let mut c = base.clone();
+        e(&mut c);
+        keys.push(run_key(&c, "sha").unwrap());
+    }
+    keys.push(run_key(&base, "another dataset").unwrap());
+    let mut uniq = keys.clone();
+    uniq.sort();
+    uniq.dedup();
+    assert_eq!(uniq.len(), keys.len(), "{keys:?}");
+}
+
+#[test]
+fn plans_cover_the_paper() {
+    let base = tiny_preset();
+    let fig4 = plan(Experiment::Fig4, &base, 3);
+    assert_eq!(fig4.len(), 4 * 2 * 3);
+    let fcl = fig4.iter().find(|r| r.variant == "FactorCL").unwrap();
+    assert!((fcl.config.lr - base.lr / 3.0).abs() < 1e-12 && fcl.config.weight_decay == 0.0);
+    let fig5 = plan(Experiment::Fig5, &base, 1);
+    assert_eq!(fig5.len(), 6);
+    assert!(fig5.iter().all(|r| r.config.probe_every >= 1));
+    assert_eq!(plan(Experiment::Fusion, &base, 1).len(), 6);
+    assert_eq!(plan(Experiment::Augment, &base, 2).len(), 20);
+}
+
+fn options(root: &Path, preset: &Path) -> ReproduceOptions {
+    ReproduceOptions {
+        experiments: vec![Experiment::Fig4],
+        preset: preset.to_str().unwrap().into(),
+        seeds: 1,
+        results: root.join("results"),
+        cache: root.join("cache"),
+        dataset: Some(root.join("data")),
+        progress: false,
+    }
+}
+
+/// An interrupted reproduce (one run left with a checkpoint but no result, as a kill leaves it)
+/// resumes: the finished runs are not redone and the results are the same bytes.
+#[test]
+fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::tiny_dataset(&tmp.path().join("data"));
+    let preset = tmp.path().join("tiny.toml");
+    std::fs::write(&preset, toml::to_string(&tiny_preset()).unwrap()).unwrap();
+    let opts = options(tmp.path(), &preset);
+    let first = reproduce(&opts).unwrap();
+    assert_eq!((first[0].trained, first[0].cached), (8, 0));
+    let out = tmp.path().join("results/fig4-tiny");
+    let runs_csv = std::fs::read(out.join("runs.csv")).unwrap();
+    for f in ["config.toml", "summary.csv", "summary.md", "fig4.png", "fig4.svg"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // 8 runs x 4 tasks.
+    assert_eq!(String::from_utf8_lossy(&runs_csv).lines().count(), 1 + 32);
+
+    // "Kill" the CoMM biased run after its checkpoint: drop its results.
+    let cache = tmp.path().join("cache");
+    let mut dirs: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    let victim = dirs
+        .iter()
+        .find(|d| {
+            let j = std::fs::read_to_string(d.join("run.json")).unwrap();
+            j.contains("\"method\": \"comm\"") && j.contains("train_biased")
+        })
+        .unwrap()
+        .clone();
+    std::fs::remove_file(victim.join("run.json")).unwrap();
+    std::fs::remove_file(victim.join("probe.csv")).unwrap();
+    let stamp = |d: &Path| std::fs::metadata(d.join("run.json")).unwrap().modified().unwrap();
+    let before: Vec<_> = dirs.iter().filter(|d| **d != victim).map(|d| stamp(d)).collect();
+
+    let second = reproduce(&opts).unwrap();
+    assert_eq!((second[0].trained, second[0].cached), (1, 7));
+    let after: Vec<_> = dirs.iter().filter(|d| **d != victim).map(|d| stamp(d)).collect();
+    assert_eq!(before, after, "a finished run was redone");
+    assert_eq!(std::fs::read(out.join("runs.csv")).unwrap(), runs_csv, "resumed results differ");
+}
+
+fn sha(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fixture's PNG hash. The image was checked by eye when this constant was recorded; the
+/// font is embedded and the encoder deterministic, so any change here is a rendering change.
+const FIXTURE_FIG4_PNG_SHA256: &str =
+    "8e4ca1f822dcb34851da8bacbcd5984f39b6aa7fcaeeb182561f03b19f6a32a3";
+
+#[test]
+fn from_csv_gives_a_known_png() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fig4_runs.csv");
+    let out = tmp.path().join("fig4-fixture");
+    let r = from_csv(&csv, Some(&out)).unwrap();
+    let png = std::fs::read(&r.figure).unwrap();
+    assert_eq!(sha(&png), FIXTURE_FIG4_PNG_SHA256);
+    // Twice: the same bytes; the SVG carries the labels as text.
+    let again = tmp.path().join("b/fig4-fixture");
+    let r2 = from_csv(&csv, Some(&again)).unwrap();
+    assert_eq!(sha(&std::fs::read(&r2.figure).unwrap()), sha(&png));
+    let svg = std::fs::read_to_string(out.join("fig4.svg")).unwrap();
+    assert!(svg.contains(">CoMM</text>") && svg.contains(">S</text>"));
+    assert!(r.summary_md.contains("| CoMM | 3 |"), "{}", r.summary_md);
+}
+
+#[test]
+fn cli_errors_are_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_rusbench");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin).args(args).current_dir(tmp.path()).output().unwrap();
+        assert!(!o.status.success());
+        let e = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        e
+    };
+    assert!(run(&["reproduce", "fig9"]).contains("unknown experiment"));
+    assert!(run(&["reproduce", "fig4", "--preset", "huge"]).contains("unknown preset"));
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n").unwrap();
+    assert!(run(&["reproduce", "--from-csv", bad.to_str().unwrap()]).contains("not a runs.csv"));
+}
