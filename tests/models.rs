@@ -80,6 +80,21 @@ fn small_trunk_grid() {
     assert_eq!(t.forward(x).dims(), [3, 128, 3, 3]);
 }
 
+/// torchvision's AlexNet `features` at 224 px: 655,566,528 multiply-adds (ptflops and fvcore
+/// both report 0.66 GMac for the convolutions; by hand: 55²·64·3·121 + 27²·192·64·25 +
+/// 13²·9·(384·192 + 256·384 + 256·256)). The tiny trunk keeps the small trunk's 3 x 3 grid.
+#[test]
+fn trunk_multiply_adds() {
+    let (conv, fc) = AlexNetConfig::paper(512).macs_per_image();
+    assert_eq!(conv, 655_566_528);
+    assert_eq!(fc, 9216 * 512);
+    let tiny = AlexNetConfig::tiny(64);
+    assert_eq!(tiny.grid(), 3);
+    let x = Tensor::<4>::random([2, 3, 64, 64], Distribution::Normal(0.0, 1.0), &dev());
+    assert_eq!(tiny.init(&dev()).forward(x).dims(), [2, 64, 3, 3]);
+    assert!(tiny.macs_per_image().0 * 3 < AlexNetConfig::small(128).macs_per_image().0);
+}
+
 #[test]
 fn masking_drops_the_other_modalitys_tokens() {
     let d = dev();

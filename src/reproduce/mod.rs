@@ -10,7 +10,7 @@ pub mod summary;
 use crate::data::trifeatures::dataset::write_atomic;
 use crate::data::trifeatures::{Dataset, GenerateOptions, Recipe, generate};
 use crate::models::ModelScale;
-use crate::train::{CurveRow, ProbeRow, TrainConfig};
+use crate::train::{CurveRow, ProbeRow, TrainConfig, write_csv};
 use anyhow::{Context, Result, anyhow, bail};
 use experiments::{Experiment, RunSpec, plan};
 use serde::Serialize;
@@ -264,18 +264,6 @@ fn write_outputs(exp: Experiment, preset: &str, rows: &[TidyRow], out: &Path) ->
         trained: 0,
         cached: 0,
     })
-}
-
-fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut buf = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        for r in rows {
-            w.serialize(r)?;
-        }
-        w.flush()?;
-    }
-    write_atomic(path, &buf)
 }
 
 /// The tidy rows of a finished run: its online probes (if any) and its final probe, each with the

@@ -318,6 +318,7 @@ fn run_method<M: Method>(
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let mut last_probe: Option<Vec<ProbeRow>> = None;
     for epoch in start..cfg.epochs {
         let t0 = std::time::Instant::now();
         // Keyed shuffle of the pair order for this epoch.
@@ -388,6 +389,10 @@ fn run_method<M: Method>(
         write_rows(&out.join("epochs.csv"), &names, &rows)?;
         if cfg.probe_every > 0 && (epoch + 1) % cfg.probe_every == 0 {
             let probe = probe_model(&model.valid(), &ds, &store, cfg, epoch as u64 + 1)?;
+            if epoch + 1 == cfg.epochs {
+                // The final probe below would repeat this one (same model, same crops).
+                last_probe = Some(probe.clone());
+            }
             curve.extend(probe.into_iter().map(|r| CurveRow {
                 epoch: epoch + 1,
                 step: (epoch + 1) * steps,
@@ -420,7 +425,10 @@ fn run_method<M: Method>(
     }
     bar.finish_and_clear();
 
-    let probe = probe_model(&model.valid(), &ds, &store, cfg, cfg.epochs as u64)?;
+    let probe = match last_probe {
+        Some(p) => p,
+        None => probe_model(&model.valid(), &ds, &store, cfg, cfg.epochs as u64)?,
+    };
     write_csv(&out.join("probe.csv"), &probe)?;
     let manifest = serde_json::json!({
         "seed": cfg.seed,
@@ -439,7 +447,8 @@ fn run_method<M: Method>(
     Ok(probe)
 }
 
-fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+/// Serialize `rows` to a CSV at `path`, atomically.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     let mut buf = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut buf);
