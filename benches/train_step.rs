@@ -40,7 +40,13 @@ fn gflop(trunk: &AlexNetConfig, trained: u64, forward_only: u64, b: u64) -> f64 
     2.0 * (conv + fc) as f64 * b as f64 * (3 * trained + forward_only) as f64 / 1e9
 }
 
-fn bench_method<M: Method>(c: &mut Criterion, name: &str, s: &MethodSettings, px: usize, flop: f64) {
+fn bench_method<M: Method>(
+    c: &mut Criterion,
+    name: &str,
+    s: &MethodSettings,
+    px: usize,
+    flop: f64,
+) {
     bench_model::<M>(c, name, s, px, flop, &|d| M::init(s, d));
 }
 
@@ -92,21 +98,59 @@ fn bench(c: &mut Criterion) {
             _ => (128, 128, 128),
         };
         // CoMM feeds the feature map to the adapter: its trunk Linear is unused.
-        let comm_trunk = AlexNetConfig { latent_dim: 0, ..lat(l_comm) };
-        bench_method::<Comm>(c, &format!("comm/{n}"), &s, 64, gflop(&comm_trunk, 4, 0, 64));
-        bench_method::<Cross>(c, &format!("cross/{n}"), &s, 64, gflop(&lat(l_cross), 2, 0, 64));
-        bench_method::<CrossSelf>(c, &format!("cross-self/{n}"), &s, 64, gflop(&lat(l_cross), 6, 0, 64));
-        bench_method::<FactorCl>(c, &format!("factorcl/{n}"), &s, 64, gflop(&lat(l_fcl), 4, 4, 64));
+        let comm_trunk = AlexNetConfig {
+            latent_dim: 0,
+            ..lat(l_comm)
+        };
+        bench_method::<Comm>(
+            c,
+            &format!("comm/{n}"),
+            &s,
+            64,
+            gflop(&comm_trunk, 4, 0, 64),
+        );
+        bench_method::<Cross>(
+            c,
+            &format!("cross/{n}"),
+            &s,
+            64,
+            gflop(&lat(l_cross), 2, 0, 64),
+        );
+        bench_method::<CrossSelf>(
+            c,
+            &format!("cross-self/{n}"),
+            &s,
+            64,
+            gflop(&lat(l_cross), 6, 0, 64),
+        );
+        bench_method::<FactorCl>(
+            c,
+            &format!("factorcl/{n}"),
+            &s,
+            64,
+            gflop(&lat(l_fcl), 4, 4, 64),
+        );
     }
     let paper = settings(ModelScale::Paper);
-    let comm_paper = AlexNetConfig { latent_dim: 0, ..AlexNetConfig::paper(512) };
+    let comm_paper = AlexNetConfig {
+        latent_dim: 0,
+        ..AlexNetConfig::paper(512)
+    };
     // The stock AlexNet at 64 px: 256 x 1 x 1 features, one token.
-    let a64 = AlexNetConfig { image_size: 64, ..comm_paper.clone() };
+    let a64 = AlexNetConfig {
+        image_size: 64,
+        ..comm_paper.clone()
+    };
     let mut cfg64 = CommConfig::paper();
     cfg64.trunk.image_size = 64;
-    bench_model::<Comm>(c, "comm/paper-alexnet-64px", &paper, 64, gflop(&a64, 4, 0, 64), &|d| {
-        cfg64.init(d)
-    });
+    bench_model::<Comm>(
+        c,
+        "comm/paper-alexnet-64px",
+        &paper,
+        64,
+        gflop(&a64, 4, 0, 64),
+        &|d| cfg64.init(d),
+    );
     bench_method::<Comm>(c, "comm/paper", &paper, 224, gflop(&comm_paper, 4, 0, 64));
 }
 

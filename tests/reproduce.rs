@@ -96,7 +96,13 @@ fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
     assert_eq!((first[0].trained, first[0].cached), (8, 0));
     let out = tmp.path().join("results/fig4-tiny");
     let runs_csv = std::fs::read(out.join("runs.csv")).unwrap();
-    for f in ["config.toml", "summary.csv", "summary.md", "fig4.png", "fig4.svg"] {
+    for f in [
+        "config.toml",
+        "summary.csv",
+        "summary.md",
+        "fig4.png",
+        "fig4.svg",
+    ] {
         assert!(out.join(f).exists(), "{f}");
     }
     // 8 runs x 4 tasks.
@@ -104,7 +110,10 @@ fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
 
     // "Kill" the CoMM biased run after its checkpoint: drop its results.
     let cache = tmp.path().join("cache");
-    let mut dirs: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     let victim = dirs
         .iter()
@@ -116,18 +125,38 @@ fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
         .clone();
     std::fs::remove_file(victim.join("run.json")).unwrap();
     std::fs::remove_file(victim.join("probe.csv")).unwrap();
-    let stamp = |d: &Path| std::fs::metadata(d.join("run.json")).unwrap().modified().unwrap();
-    let before: Vec<_> = dirs.iter().filter(|d| **d != victim).map(|d| stamp(d)).collect();
+    let stamp = |d: &Path| {
+        std::fs::metadata(d.join("run.json"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before: Vec<_> = dirs
+        .iter()
+        .filter(|d| **d != victim)
+        .map(|d| stamp(d))
+        .collect();
 
     let second = reproduce(&opts).unwrap();
     assert_eq!((second[0].trained, second[0].cached), (1, 7));
-    let after: Vec<_> = dirs.iter().filter(|d| **d != victim).map(|d| stamp(d)).collect();
+    let after: Vec<_> = dirs
+        .iter()
+        .filter(|d| **d != victim)
+        .map(|d| stamp(d))
+        .collect();
     assert_eq!(before, after, "a finished run was redone");
-    assert_eq!(std::fs::read(out.join("runs.csv")).unwrap(), runs_csv, "resumed results differ");
+    assert_eq!(
+        std::fs::read(out.join("runs.csv")).unwrap(),
+        runs_csv,
+        "resumed results differ"
+    );
 }
 
 fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The fixture's PNG hash. The image was checked by eye when this constant was recorded; the
@@ -157,7 +186,11 @@ fn cli_errors_are_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_rusbench");
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(bin).args(args).current_dir(tmp.path()).output().unwrap();
+        let o = std::process::Command::new(bin)
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
         assert!(!o.status.success());
         let e = String::from_utf8_lossy(&o.stderr).to_string();
         assert_eq!(e.trim().lines().count(), 1, "{e}");

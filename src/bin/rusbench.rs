@@ -2,8 +2,8 @@
 //! CPU preset: `reproduce fig4 --preset quick --seeds 1` (generating the data if missing).
 use clap::{Parser, Subcommand};
 use rusbench::cli::{
-    GenArgs, PidCommand, ReproduceArgs, TrainArgs, exit_on_error, run_gen, run_pid,
-    run_reproduce, run_train,
+    GenArgs, PidCommand, ReproduceArgs, TrainArgs, exit_on_error, run_gen, run_pid, run_reproduce,
+    run_train,
 };
 
 #[derive(Parser)]

@@ -45,7 +45,9 @@ pub fn draw(chart: &BarChart) -> Canvas {
             width: 1,
             dash: None,
         });
-        c.labels.push(Label::new(left as f32 - 8.0, yy as f32 + 4.0, t.to_string(), 12.0).anchor(Anchor::End));
+        c.labels.push(
+            Label::new(left as f32 - 8.0, yy as f32 + 4.0, t.to_string(), 12.0).anchor(Anchor::End),
+        );
     }
     let ng = chart.groups.len().max(1);
     let ns = chart.series.len().max(1);
@@ -70,54 +72,140 @@ pub fn draw(chart: &BarChart) -> Canvas {
                         vec![(mid - 4, lo), (mid + 4, lo)],
                         vec![(mid - 4, hi), (mid + 4, hi)],
                     ] {
-                        c.shapes.push(Shape::Line { points: pts, color: (0, 0, 0), width: 1, dash: None });
+                        c.shapes.push(Shape::Line {
+                            points: pts,
+                            color: (0, 0, 0),
+                            width: 1,
+                            dash: None,
+                        });
                     }
                 }
                 // Inside the bar's top in white where it fits, else above the whisker.
                 let label = if *mean > 12.0 {
-                    Label::new(mid as f32, y(*mean) as f32 + 13.0, format!("{mean:.1}"), 10.0)
-                        .color((255, 255, 255))
+                    Label::new(
+                        mid as f32,
+                        y(*mean) as f32 + 13.0,
+                        format!("{mean:.1}"),
+                        10.0,
+                    )
+                    .color((255, 255, 255))
                 } else {
-                    Label::new(mid as f32, y(mean + std) as f32 - 4.0, format!("{mean:.1}"), 10.0)
+                    Label::new(
+                        mid as f32,
+                        y(mean + std) as f32 - 4.0,
+                        format!("{mean:.1}"),
+                        10.0,
+                    )
                 };
                 c.labels.push(label.anchor(Anchor::Middle));
             }
             if let Some(Some(p)) = series.paper.get(g) {
-                c.shapes.push(Shape::Diamond { at: (mid, y(*p)), r: 5, color: (0, 0, 0) });
+                c.shapes.push(Shape::Diamond {
+                    at: (mid, y(*p)),
+                    r: 5,
+                    color: (0, 0, 0),
+                });
             }
         }
         if let Some(ch) = chart.chance.get(g) {
             c.shapes.push(Shape::Line {
-                points: vec![(gx.round() as i32 + 4, y(*ch)), ((gx + group_w).round() as i32 - 4, y(*ch))],
+                points: vec![
+                    (gx.round() as i32 + 4, y(*ch)),
+                    ((gx + group_w).round() as i32 - 4, y(*ch)),
+                ],
                 color: GREY,
                 width: 1,
                 dash: Some((6.0, 4.0)),
             });
         }
         c.labels.push(
-            Label::new((gx + group_w / 2.0) as f32, (top + plot_h) as f32 + 22.0, name.clone(), 14.0)
-                .anchor(Anchor::Middle),
+            Label::new(
+                (gx + group_w / 2.0) as f32,
+                (top + plot_h) as f32 + 22.0,
+                name.clone(),
+                14.0,
+            )
+            .anchor(Anchor::Middle),
         );
     }
     // Axes.
-    c.shapes.push(Shape::Line { points: vec![(x0, y(100.0)), (x0, y(0.0)), (x1, y(0.0))], color: (0, 0, 0), width: 1, dash: None });
-    c.labels.push(Label::new(w as f32 / 2.0 - right as f32 / 2.0, 30.0, chart.title.clone(), 16.0).anchor(Anchor::Middle));
-    c.labels.push(Label::new(22.0, (top + plot_h / 2.0) as f32, chart.y_label.clone(), 13.0).anchor(Anchor::Middle).vertical());
+    c.shapes.push(Shape::Line {
+        points: vec![(x0, y(100.0)), (x0, y(0.0)), (x1, y(0.0))],
+        color: (0, 0, 0),
+        width: 1,
+        dash: None,
+    });
+    c.labels.push(
+        Label::new(
+            w as f32 / 2.0 - right as f32 / 2.0,
+            30.0,
+            chart.title.clone(),
+            16.0,
+        )
+        .anchor(Anchor::Middle),
+    );
+    c.labels.push(
+        Label::new(
+            22.0,
+            (top + plot_h / 2.0) as f32,
+            chart.y_label.clone(),
+            13.0,
+        )
+        .anchor(Anchor::Middle)
+        .vertical(),
+    );
     // Legend.
     let lx = (left + plot_w + 20.0) as i32;
     for (s, series) in chart.series.iter().enumerate() {
         let ly = top as i32 + 10 + 24 * s as i32;
-        c.shapes.push(Shape::Rect { from: (lx, ly), to: (lx + 14, ly + 14), fill: series.color });
-        c.labels.push(Label::new(lx as f32 + 22.0, ly as f32 + 12.0, series.name.clone(), 13.0));
+        c.shapes.push(Shape::Rect {
+            from: (lx, ly),
+            to: (lx + 14, ly + 14),
+            fill: series.color,
+        });
+        c.labels.push(Label::new(
+            lx as f32 + 22.0,
+            ly as f32 + 12.0,
+            series.name.clone(),
+            13.0,
+        ));
     }
     let ly = top as i32 + 10 + 24 * chart.series.len() as i32;
-    if chart.series.iter().any(|s| s.paper.iter().any(|p| p.is_some())) {
-        c.shapes.push(Shape::Diamond { at: (lx + 7, ly + 7), r: 5, color: (0, 0, 0) });
-        c.labels.push(Label::new(lx as f32 + 22.0, ly as f32 + 12.0, "paper", 13.0));
+    if chart
+        .series
+        .iter()
+        .any(|s| s.paper.iter().any(|p| p.is_some()))
+    {
+        c.shapes.push(Shape::Diamond {
+            at: (lx + 7, ly + 7),
+            r: 5,
+            color: (0, 0, 0),
+        });
+        c.labels.push(Label::new(
+            lx as f32 + 22.0,
+            ly as f32 + 12.0,
+            "paper",
+            13.0,
+        ));
     }
     let ly = ly + 24;
-    c.shapes.push(Shape::Line { points: vec![(lx, ly + 7), (lx + 14, ly + 7)], color: GREY, width: 1, dash: Some((4.0, 3.0)) });
-    c.labels.push(Label::new(lx as f32 + 22.0, ly as f32 + 12.0, "chance", 13.0));
-    c.labels.push(Label::new(lx as f32, ly as f32 + 40.0, "bars: mean, whiskers: ±1 std", 10.0));
+    c.shapes.push(Shape::Line {
+        points: vec![(lx, ly + 7), (lx + 14, ly + 7)],
+        color: GREY,
+        width: 1,
+        dash: Some((4.0, 3.0)),
+    });
+    c.labels.push(Label::new(
+        lx as f32 + 22.0,
+        ly as f32 + 12.0,
+        "chance",
+        13.0,
+    ));
+    c.labels.push(Label::new(
+        lx as f32,
+        ly as f32 + 40.0,
+        "bars: mean, whiskers: ±1 std",
+        10.0,
+    ));
     c
 }

@@ -48,7 +48,11 @@ fn dashes(points: &[(i32, i32)], on: f64, off: f64) -> Vec<Vec<(i32, i32)>> {
         let len = (dx * dx + dy * dy).sqrt();
         let mut t = 0.0;
         while t < len {
-            let period_left = if phase < on { on - phase } else { on + off - phase };
+            let period_left = if phase < on {
+                on - phase
+            } else {
+                on + off - phase
+            };
             let step = period_left.min(len - t);
             if phase < on {
                 let p = |s: f64| {
@@ -76,7 +80,10 @@ impl Canvas {
         }
     }
 
-    fn draw_on<DB: DrawingBackend>(&self, area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<()> {
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<()> {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
         area.fill(&WHITE).map_err(err)?;
         for s in &self.shapes {
@@ -92,7 +99,9 @@ impl Canvas {
                 } => {
                     let style = rgb(*color).stroke_width(*width);
                     match dash {
-                        None => area.draw(&PathElement::new(points.clone(), style)).map_err(err)?,
+                        None => area
+                            .draw(&PathElement::new(points.clone(), style))
+                            .map_err(err)?,
                         Some((on, off)) => {
                             for seg in dashes(points, *on, *off) {
                                 area.draw(&PathElement::new(seg, style)).map_err(err)?;
@@ -103,7 +112,8 @@ impl Canvas {
                 Shape::Diamond { at, r, color } => {
                     let (x, y) = *at;
                     let pts = vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)];
-                    area.draw(&Polygon::new(pts, rgb(*color).filled())).map_err(err)?;
+                    area.draw(&Polygon::new(pts, rgb(*color).filled()))
+                        .map_err(err)?;
                 }
             }
         }
@@ -116,7 +126,8 @@ impl Canvas {
         let (w, h) = (self.width as usize, self.height as usize);
         let mut buf = vec![255u8; w * h * 3];
         {
-            let area = BitMapBackend::with_buffer(&mut buf, (self.width, self.height)).into_drawing_area();
+            let area =
+                BitMapBackend::with_buffer(&mut buf, (self.width, self.height)).into_drawing_area();
             self.draw_on(&area)?;
         }
         for l in &self.labels {
@@ -131,11 +142,14 @@ impl Canvas {
     pub fn to_svg(&self) -> Result<String> {
         let mut s = String::new();
         {
-            let area = SVGBackend::with_string(&mut s, (self.width, self.height)).into_drawing_area();
+            let area =
+                SVGBackend::with_string(&mut s, (self.width, self.height)).into_drawing_area();
             self.draw_on(&area)?;
         }
         let labels: String = self.labels.iter().map(|l| svg_element(l) + "\n").collect();
-        let end = s.rfind("</svg>").ok_or_else(|| anyhow!("plotters wrote no </svg>"))?;
+        let end = s
+            .rfind("</svg>")
+            .ok_or_else(|| anyhow!("plotters wrote no </svg>"))?;
         s.insert_str(end, &labels);
         Ok(s)
     }

@@ -79,7 +79,8 @@ pub fn draw_png(buf: &mut [u8], w: usize, h: usize, label: &Label) {
     let mut pen = shift;
     for c in label.text.chars() {
         let id = scaled.glyph_id(c);
-        let glyph = id.with_scale_and_position(PxScale::from(label.size), ab_glyph::point(pen, 0.0));
+        let glyph =
+            id.with_scale_and_position(PxScale::from(label.size), ab_glyph::point(pen, 0.0));
         pen += scaled.h_advance(id);
         let Some(outline) = font().outline_glyph(glyph) else {
             continue;
@@ -99,7 +100,10 @@ pub fn draw_png(buf: &mut [u8], w: usize, h: usize, label: &Label) {
             }
             let i = (py as usize * w + px as usize) * 3;
             let a = cov.clamp(0.0, 1.0);
-            for (k, c) in [label.color.0, label.color.1, label.color.2].into_iter().enumerate() {
+            for (k, c) in [label.color.0, label.color.1, label.color.2]
+                .into_iter()
+                .enumerate()
+            {
                 let old = buf[i + k] as f32;
                 buf[i + k] = (old + (c as f32 - old) * a).round() as u8;
             }

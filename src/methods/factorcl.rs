@@ -77,9 +77,14 @@ impl FactorCl {
     /// ([h_k1(e1); h_k1(e1')], [h_k2(e2); h_k2(e2')]).
     fn club_inputs(&self, e: &Embeddings) -> [(Tensor<2>, Tensor<2>); 2] {
         let [e1, e2, a1, a2] = e.clone();
-        let k = |h: &Head, x: Tensor<2>, xa: Tensor<2>| Tensor::cat(vec![h.forward(x), h.forward(xa)], 1);
+        let k = |h: &Head, x: Tensor<2>, xa: Tensor<2>| {
+            Tensor::cat(vec![h.forward(x), h.forward(xa)], 1)
+        };
         [
-            (self.h_u[0].forward(e1.clone()), self.h_u[1].forward(e2.clone())),
+            (
+                self.h_u[0].forward(e1.clone()),
+                self.h_u[1].forward(e2.clone()),
+            ),
             (k(&self.h_k[0], e1, a1), k(&self.h_k[1], e2, a2)),
         ]
     }
@@ -164,15 +169,42 @@ impl Method for FactorCl {
     fn loss(&self, views: Vec<Tensor<4>>, _labels: &[[u8; 4]], _s: &MethodSettings) -> MethodLoss {
         let e = self.embed(views);
         let [e1, e2, a1, a2] = e.clone();
-        let s_term = Self::nce(&self.nce_x1x2, self.h_s[0].forward(e1.clone()), self.h_s[1].forward(e2.clone())).neg();
-        let y1 = Self::nce(&self.nce_x1y, self.h_y[0].forward(e1.clone()), self.h_y[0].forward(a1.clone())).neg();
-        let y2 = Self::nce(&self.nce_x2y, self.h_y[1].forward(e2.clone()), self.h_y[1].forward(a2.clone())).neg();
-        let cat = |h: &Head, x: Tensor<2>, xa: Tensor<2>| Tensor::cat(vec![h.forward(x), h.forward(xa)], 1);
-        let c_term = Self::nce(&self.nce_cond, cat(&self.h_c[0], e1, a1), cat(&self.h_c[1], e2, a2)).neg();
+        let s_term = Self::nce(
+            &self.nce_x1x2,
+            self.h_s[0].forward(e1.clone()),
+            self.h_s[1].forward(e2.clone()),
+        )
+        .neg();
+        let y1 = Self::nce(
+            &self.nce_x1y,
+            self.h_y[0].forward(e1.clone()),
+            self.h_y[0].forward(a1.clone()),
+        )
+        .neg();
+        let y2 = Self::nce(
+            &self.nce_x2y,
+            self.h_y[1].forward(e2.clone()),
+            self.h_y[1].forward(a2.clone()),
+        )
+        .neg();
+        let cat = |h: &Head, x: Tensor<2>, xa: Tensor<2>| {
+            Tensor::cat(vec![h.forward(x), h.forward(xa)], 1)
+        };
+        let c_term = Self::nce(
+            &self.nce_cond,
+            cat(&self.h_c[0], e1, a1),
+            cat(&self.h_c[1], e2, a2),
+        )
+        .neg();
         let [(u1, u2), (k1, k2)] = self.club_inputs(&e);
         let u_term = Self::club(&self.club_x1x2, u1, u2).1;
         let k_term = Self::club(&self.club_cond, k1, k2).1;
-        let loss = s_term.clone() + u_term.clone() + y1.clone() + y2.clone() + c_term.clone() + k_term.clone();
+        let loss = s_term.clone()
+            + u_term.clone()
+            + y1.clone()
+            + y2.clone()
+            + c_term.clone()
+            + k_term.clone();
         MethodLoss {
             loss,
             terms: vec![s_term, u_term, y1, y2, c_term, k_term],
@@ -250,7 +282,14 @@ mod tests {
         let mut losses = Vec::new();
         for _ in 0..15 {
             let out = model.loss(views.clone(), &[], &s);
-            losses.push(out.loss.clone().into_data().convert::<f64>().try_into_vec::<f64>().unwrap()[0]);
+            losses.push(
+                out.loss
+                    .clone()
+                    .into_data()
+                    .convert::<f64>()
+                    .try_into_vec::<f64>()
+                    .unwrap()[0],
+            );
             let grads = model.main_grads(out.loss);
             model = optim.step(1e-3, model, grads);
             let aux = model.aux_loss(views.clone()).unwrap();
@@ -275,7 +314,13 @@ mod tests {
             .collect();
         let flat = |m: &FactorCl| -> (Vec<f32>, Vec<f32>) {
             let club = m.club_x1x2.l_weights();
-            let enc = m.h_s[0].l1.weight.val().into_data().try_to_vec::<f32>().unwrap();
+            let enc = m.h_s[0]
+                .l1
+                .weight
+                .val()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
             (club, enc)
         };
         let before = flat(&model);

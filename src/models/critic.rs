@@ -89,7 +89,12 @@ mod tests {
             .flat_map(|i| {
                 let u = u.clone();
                 let v = v.clone();
-                (0..5).map(move |j| Tensor::cat(vec![u.clone().narrow(0, i, 1), v.clone().narrow(0, j, 1)], 1))
+                (0..5).map(move |j| {
+                    Tensor::cat(
+                        vec![u.clone().narrow(0, i, 1), v.clone().narrow(0, j, 1)],
+                        1,
+                    )
+                })
             })
             .collect();
         let direct = c.matched_concat(Tensor::cat(rows, 0)).reshape([4, 5]);
@@ -100,10 +105,8 @@ mod tests {
         let grid = c.pairwise(u.clone(), v4.clone());
         let eye = Tensor::<2>::eye(4, &device);
         let diag = (grid * eye).sum_dim(1); // [4, 1]
-        diag.into_data().assert_approx_eq::<f32>(
-            &c.matched(u, v4).into_data(),
-            Tolerance::absolute(1e-5),
-        );
+        diag.into_data()
+            .assert_approx_eq::<f32>(&c.matched(u, v4).into_data(), Tolerance::absolute(1e-5));
     }
 
     impl Critic {
@@ -117,6 +120,11 @@ mod tests {
 impl Critic {
     /// The first layer's weights (for tests that check which step moved a critic).
     pub fn l_weights(&self) -> Vec<f32> {
-        self.l1.weight.val().into_data().try_to_vec::<f32>().unwrap()
+        self.l1
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
     }
 }

@@ -54,18 +54,31 @@ pub fn run_key(cfg: &TrainConfig, dataset_sha256: &str) -> Result<String> {
 /// The recipe (embedded) and default directory of a model scale's dataset.
 fn dataset_for(scale: ModelScale) -> (&'static str, &'static str) {
     match scale {
-        ModelScale::Paper => ("data/trifeature", include_str!("../../generators/trifeature.toml")),
-        _ => ("data/trifeature-64", include_str!("../../generators/trifeature-64.toml")),
+        ModelScale::Paper => (
+            "data/trifeature",
+            include_str!("../../generators/trifeature.toml"),
+        ),
+        _ => (
+            "data/trifeature-64",
+            include_str!("../../generators/trifeature-64.toml"),
+        ),
     }
 }
 
 /// Open the dataset at `dir`, generating it from the scale's recipe if it is missing.
 pub fn ensure_dataset(scale: ModelScale, dir: Option<&Path>) -> Result<(PathBuf, Dataset)> {
     let (default_dir, recipe_text) = dataset_for(scale);
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| default_dir.into());
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| default_dir.into());
     if !dir.join("manifest.json").exists() {
         let recipe = Recipe::from_toml(recipe_text, "built-in recipe")?;
-        eprintln!("generating {} (recipe {:?}, seed {})", dir.display(), recipe.name, recipe.seed);
+        eprintln!(
+            "generating {} (recipe {:?}, seed {})",
+            dir.display(),
+            recipe.name,
+            recipe.seed
+        );
         generate(
             &recipe,
             &GenerateOptions {
@@ -130,11 +143,19 @@ struct Resolved<'a> {
 
 /// Check that `dir` can be written before any run starts.
 fn writable_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create {}; choose a writable --results/--cache", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create {}; choose a writable --results/--cache",
+            dir.display()
+        )
+    })?;
     let probe = dir.join(format!(".write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("{} is not writable; choose a writable --results/--cache", dir.display()))?;
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "{} is not writable; choose a writable --results/--cache",
+            dir.display()
+        )
+    })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -202,7 +223,10 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             base: &base,
             runs: resolved,
         };
-        write_atomic(&out.join("config.toml"), toml::to_string(&config)?.as_bytes())?;
+        write_atomic(
+            &out.join("config.toml"),
+            toml::to_string(&config)?.as_bytes(),
+        )?;
         write_csv(&out.join("runs.csv"), &rows)?;
         let mut report = write_outputs(exp, &base.name, &rows, &out)?;
         report.trained = trained;
@@ -216,11 +240,18 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
 /// beside the CSV unless `out` is given.
 pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
     let rows = read_runs_csv(csv_path)?;
-    let first = rows
-        .first()
-        .ok_or_else(|| anyhow!("{} has no rows; rerun reproduce to regenerate it", csv_path.display()))?;
+    let first = rows.first().ok_or_else(|| {
+        anyhow!(
+            "{} has no rows; rerun reproduce to regenerate it",
+            csv_path.display()
+        )
+    })?;
     let exp = Experiment::parse(&first.experiment).ok_or_else(|| {
-        anyhow!("{} names an unknown experiment {:?}", csv_path.display(), first.experiment)
+        anyhow!(
+            "{} names an unknown experiment {:?}",
+            csv_path.display(),
+            first.experiment
+        )
     })?;
     let dir = out
         .map(Path::to_path_buf)
@@ -238,11 +269,20 @@ pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
 }
 
 pub fn read_runs_csv(path: &Path) -> Result<Vec<TidyRow>> {
-    let mut rdr = csv::Reader::from_path(path)
-        .with_context(|| format!("cannot read {}; pass the runs.csv of a results folder", path.display()))?;
+    let mut rdr = csv::Reader::from_path(path).with_context(|| {
+        format!(
+            "cannot read {}; pass the runs.csv of a results folder",
+            path.display()
+        )
+    })?;
     rdr.deserialize::<TidyRow>()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow!("{} is not a runs.csv ({e}); pass the runs.csv of a results folder", path.display()))
+        .map_err(|e| {
+            anyhow!(
+                "{} is not a runs.csv ({e}); pass the runs.csv of a results folder",
+                path.display()
+            )
+        })
 }
 
 fn write_outputs(exp: Experiment, preset: &str, rows: &[TidyRow], out: &Path) -> Result<Report> {
@@ -269,10 +309,20 @@ fn write_outputs(exp: Experiment, preset: &str, rows: &[TidyRow], out: &Path) ->
 /// The tidy rows of a finished run: its online probes (if any) and its final probe, each with the
 /// epoch's losses.
 fn tidy_rows(spec: &RunSpec, key: &str, dir: &Path, n_pairs: usize) -> Result<Vec<TidyRow>> {
-    let bad = |what: &str| anyhow!("{} has a corrupt {what}; delete the directory to retrain it", dir.display());
+    let bad = |what: &str| {
+        anyhow!(
+            "{} has a corrupt {what}; delete the directory to retrain it",
+            dir.display()
+        )
+    };
     // epochs.csv: epoch, loss, terms..., seconds, pairs_per_s.
     let mut rdr = csv::Reader::from_path(dir.join("epochs.csv")).map_err(|_| bad("epochs.csv"))?;
-    let header: Vec<String> = rdr.headers().map_err(|_| bad("epochs.csv"))?.iter().map(String::from).collect();
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|_| bad("epochs.csv"))?
+        .iter()
+        .map(String::from)
+        .collect();
     let mut losses: Vec<(usize, f64, String)> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|_| bad("epochs.csv"))?;
@@ -287,7 +337,11 @@ fn tidy_rows(spec: &RunSpec, key: &str, dir: &Path, n_pairs: usize) -> Result<Ve
     }
     // As the training loop: drop_last = False, a last batch of one pair skipped.
     let steps_per_epoch = {
-        let n = if spec.config.max_pairs > 0 { spec.config.max_pairs.min(n_pairs) } else { n_pairs };
+        let n = if spec.config.max_pairs > 0 {
+            spec.config.max_pairs.min(n_pairs)
+        } else {
+            n_pairs
+        };
         let b = spec.config.batch_size;
         if n % b == 1 { n / b } else { n.div_ceil(b) }
     };
@@ -295,12 +349,18 @@ fn tidy_rows(spec: &RunSpec, key: &str, dir: &Path, n_pairs: usize) -> Result<Ve
     let curve = dir.join("probe_curve.csv");
     if curve.exists() {
         let mut r = csv::Reader::from_path(&curve).map_err(|_| bad("probe_curve.csv"))?;
-        probes = r.deserialize().collect::<Result<_, _>>().map_err(|_| bad("probe_curve.csv"))?;
+        probes = r
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("probe_curve.csv"))?;
     }
     let last = spec.config.epochs;
     if !probes.iter().any(|p| p.epoch == last) {
         let mut r = csv::Reader::from_path(dir.join("probe.csv")).map_err(|_| bad("probe.csv"))?;
-        let finals: Vec<ProbeRow> = r.deserialize().collect::<Result<_, _>>().map_err(|_| bad("probe.csv"))?;
+        let finals: Vec<ProbeRow> = r
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("probe.csv"))?;
         let step = steps_per_epoch * last;
         probes.extend(finals.into_iter().map(|f| CurveRow {
             epoch: last,

@@ -82,9 +82,8 @@ pub fn paper_value(exp: Experiment, variant: &str, metric: &str) -> Option<f64> 
 pub fn mean_std(xs: &[f64]) -> (f64, Option<f64>) {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
-    let std = (xs.len() > 1).then(|| {
-        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    });
+    let std = (xs.len() > 1)
+        .then(|| (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
     (mean, std)
 }
 
@@ -146,7 +145,9 @@ pub fn variants(rows: &[TidyRow]) -> Vec<String> {
 pub fn final_metrics(rows: &[TidyRow]) -> PerSeed {
     let mut last: BTreeMap<(String, u64, String), usize> = BTreeMap::new();
     for r in rows {
-        let e = last.entry((r.variant.clone(), r.seed, r.pretraining.clone())).or_insert(0);
+        let e = last
+            .entry((r.variant.clone(), r.seed, r.pretraining.clone()))
+            .or_insert(0);
         *e = (*e).max(r.epoch);
     }
     let mut out = PerSeed::new();
@@ -219,7 +220,11 @@ pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String
         }
     }
     for v in vars {
-        let n = summary.iter().find(|r| r.variant == v).map(|r| r.n).unwrap_or(0);
+        let n = summary
+            .iter()
+            .find(|r| r.variant == v)
+            .map(|r| r.n)
+            .unwrap_or(0);
         s += &format!("| {v} | {n} |");
         for c in cols {
             match summary.iter().find(|r| r.variant == v && r.metric == c) {
@@ -277,7 +282,10 @@ pub fn bar_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
         })
         .collect();
     crate::figures::bars::draw(&BarChart {
-        title: format!("{} ({preset} preset): linear-probe balanced accuracy", exp.name()),
+        title: format!(
+            "{} ({preset} preset): linear-probe balanced accuracy",
+            exp.name()
+        ),
         groups: groups.iter().map(|g| g.to_string()).collect(),
         chance: vec![10.0, 10.0, 10.0, 50.0],
         series,
@@ -292,45 +300,58 @@ pub fn curve_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
     let mut at: BTreeMap<(String, u64, usize), Vec<&TidyRow>> = BTreeMap::new();
     let mut step_of: BTreeMap<(String, usize), usize> = BTreeMap::new();
     for r in rows {
-        at.entry((r.variant.clone(), r.seed, r.epoch)).or_default().push(r);
+        at.entry((r.variant.clone(), r.seed, r.epoch))
+            .or_default()
+            .push(r);
         if r.pretraining == "unbiased" {
             step_of.insert((r.variant.clone(), r.epoch), r.step);
         }
     }
-    let panels = [("R (share)", "R", 10.0), ("U (mean of unique1, unique2)", "U", 10.0), ("S (synergy)", "S", 50.0), ("Average", "Avg", 70.0 / 3.0)]
-        .iter()
-        .map(|&(title, metric, chance)| Panel {
-            title: title.into(),
-            chance,
-            series: order
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-                    for ((vv, _, e), rs) in &at {
-                        if vv == v
-                            && let Some(x) = metrics_at(rs).get(metric)
-                        {
-                            by_epoch.entry(*e).or_default().push(*x);
-                        }
+    let panels = [
+        ("R (share)", "R", 10.0),
+        ("U (mean of unique1, unique2)", "U", 10.0),
+        ("S (synergy)", "S", 50.0),
+        ("Average", "Avg", 70.0 / 3.0),
+    ]
+    .iter()
+    .map(|&(title, metric, chance)| Panel {
+        title: title.into(),
+        chance,
+        series: order
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+                for ((vv, _, e), rs) in &at {
+                    if vv == v
+                        && let Some(x) = metrics_at(rs).get(metric)
+                    {
+                        by_epoch.entry(*e).or_default().push(*x);
                     }
-                    CurveSeries {
-                        name: v.clone(),
-                        color: PALETTE[i % PALETTE.len()],
-                        points: by_epoch
-                            .iter()
-                            .map(|(e, xs)| {
-                                let x = step_of.get(&(v.clone(), *e)).copied().unwrap_or(*e) as f64;
-                                (x, mean_std(xs).0)
-                            })
-                            .collect(),
-                        paper_final: paper_value(exp, v, metric),
-                    }
-                })
-                .collect(),
-        })
-        .collect::<Vec<_>>();
-    crate::figures::curves::draw(&format!("{} ({preset} preset): probes along training, mean over seeds", exp.name()), &panels)
+                }
+                CurveSeries {
+                    name: v.clone(),
+                    color: PALETTE[i % PALETTE.len()],
+                    points: by_epoch
+                        .iter()
+                        .map(|(e, xs)| {
+                            let x = step_of.get(&(v.clone(), *e)).copied().unwrap_or(*e) as f64;
+                            (x, mean_std(xs).0)
+                        })
+                        .collect(),
+                    paper_final: paper_value(exp, v, metric),
+                }
+            })
+            .collect(),
+    })
+    .collect::<Vec<_>>();
+    crate::figures::curves::draw(
+        &format!(
+            "{} ({preset} preset): probes along training, mean over seeds",
+            exp.name()
+        ),
+        &panels,
+    )
 }
 
 #[cfg(test)]

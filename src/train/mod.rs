@@ -637,7 +637,11 @@ pub fn probe_model<M: Method>(
         let swap = cfg.factorcl_metric_swap && cfg.method == MethodKind::Factorcl;
         rows.push(ProbeRow {
             task: task.to_string(),
-            balanced_accuracy: if swap { r.swapped_macro } else { r.balanced_accuracy },
+            balanced_accuracy: if swap {
+                r.swapped_macro
+            } else {
+                r.balanced_accuracy
+            },
             accuracy: r.accuracy,
             roc_auc: r.roc_auc,
             best_c: r.best_c,
