@@ -111,8 +111,8 @@ pub fn augment_variants() -> Vec<(String, [Augmentation; 2])> {
 }
 
 /// The runs of `exp` for `seeds` seeds (the preset's seed, +1, ...). Every run probes at the end
-/// and every `probe_every` epochs of the preset (Fig. 5: 5 points if the preset says 0). CoMM's
-/// default run is therefore the same config (and cache entry) in every experiment that has it.
+/// and every `probe_every` epochs of the preset (Fig. 5: 5 points if the preset says 0). The run
+/// name carries the experiment, so experiments do not share cache entries.
 pub fn plan(exp: Experiment, base: &TrainConfig, seeds: usize) -> Vec<RunSpec> {
     let mut variants: Vec<(String, TrainConfig)> = Vec::new();
     let mut comm = base.clone();
