@@ -282,14 +282,7 @@ mod tests {
         let mut losses = Vec::new();
         for _ in 0..15 {
             let out = model.loss(views.clone(), &[], &s);
-            losses.push(
-                out.loss
-                    .clone()
-                    .into_data()
-                    .convert::<f64>()
-                    .try_into_vec::<f64>()
-                    .unwrap()[0],
-            );
+            losses.push(crate::train::scalar(out.loss.clone()));
             let grads = model.main_grads(out.loss);
             model = optim.step(1e-3, model, grads);
             let aux = model.aux_loss(views.clone()).unwrap();

@@ -151,14 +151,7 @@ pub(crate) mod testing {
                 .map(|i| [i % 10, (i * 3) % 10, (i * 7) % 10, i % 2])
                 .collect();
             let out = model.loss(views.clone(), &labels, s);
-            losses.push(
-                out.loss
-                    .clone()
-                    .into_data()
-                    .convert::<f64>()
-                    .try_into_vec::<f64>()
-                    .unwrap()[0],
-            );
+            losses.push(crate::train::scalar(out.loss.clone()));
             let grads = GradientsParams::from_grads(out.loss.backward(), &model);
             model = optim.step(3e-4, model, grads).after_step();
         }

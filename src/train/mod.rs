@@ -168,7 +168,8 @@ pub struct ProbeRow {
     pub best_c: f64,
 }
 
-fn scalar(x: Tensor<1>) -> f64 {
+/// The value of a one-element tensor (NaN if it cannot be read).
+pub(crate) fn scalar(x: Tensor<1>) -> f64 {
     x.into_data()
         .convert::<f64>()
         .try_into_vec::<f64>()
