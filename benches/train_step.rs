@@ -31,6 +31,7 @@ fn settings(model: ModelScale) -> MethodSettings {
         comm_loss: rusbench::losses::CommVariant::Full,
         augment: [rusbench::augment::Augmentation::ALL; 2],
         fusion: rusbench::models::vector_fusion::FusionKind::Transformer,
+        fusion_dim: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         probe_every: 1,
         fusion: rusbench::train::FusionChoice::Transformer,
         factorcl_metric_swap: false,
+        fusion_dim: None,
     }
 }
 

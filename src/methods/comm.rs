@@ -62,6 +62,25 @@ impl CommConfig {
         }
     }
 
+    /// The model a run asks for: the scale's config, its fusion kind and, if set, its fusion width.
+    pub fn from_settings(s: &MethodSettings) -> Self {
+        let cfg = CommConfig::at(s.model).with_fusion_kind(s.fusion);
+        match s.fusion_dim {
+            Some(d) => cfg.with_width(d),
+            None => cfg,
+        }
+    }
+
+    /// Fusion width `d` with every size tied to it as at each preset scale (paper 512, small
+    /// 128, tiny 64): tokens and transformer `d`, MLP `4d`, head `d-d-d-d/2`. Heads unchanged.
+    pub fn with_width(mut self, d: usize) -> Self {
+        self.fusion.dim = d;
+        self.fusion.mlp_dim = 4 * d;
+        self.head_hidden = d;
+        self.head_out = d / 2;
+        self
+    }
+
     pub fn init(&self, device: &Device) -> Comm {
         let transformer = self.fusion_kind == FusionKind::Transformer;
         let adapter = || {
@@ -152,8 +171,7 @@ impl Comm {
 
 impl Method for Comm {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        let cfg = CommConfig::at(s.model);
-        cfg.init(device)
+        CommConfig::from_settings(s).init(device)
     }
 
     /// Two strong views per modality: X'_1, X'_2, X''_1, X''_2.
@@ -205,6 +223,39 @@ mod tests {
                 "{kind:?}: {l:?}"
             );
         }
+    }
+
+    /// The run's settings reach the model: the fusion ablation's kind and the fusion width.
+    #[test]
+    fn settings_choose_the_fusion_and_its_width() {
+        let device = Device::flex();
+        let x = || Tensor::<4>::zeros([2, 3, 64, 64], &device);
+        let mut counts = Vec::new();
+        for kind in [FusionKind::Transformer, FusionKind::Linear, FusionKind::Mlp] {
+            let m = <Comm as Method>::init(&settings(kind), &device);
+            assert_eq!(
+                m.fusion.is_some(),
+                kind == FusionKind::Transformer,
+                "{kind:?}"
+            );
+            assert_eq!(
+                m.vector.is_some(),
+                kind != FusionKind::Transformer,
+                "{kind:?}"
+            );
+            counts.push(m.num_params());
+        }
+        assert!(
+            counts[0] != counts[1] && counts[1] != counts[2],
+            "{counts:?}"
+        );
+        let mut s = settings(FusionKind::Transformer);
+        s.fusion_dim = Some(256);
+        let m = <Comm as Method>::init(&s, &device);
+        assert_eq!(Comm::features(&m, x(), x()).dims(), [2, 256]);
+        let [z1, _, _] = m.embed(x(), x());
+        // The head maps d -> d/2.
+        assert_eq!(m.head.forward(z1).dims(), [2, 128]);
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct MethodSettings {
     pub augment: [Augmentation; 2],
     /// CoMM's fusion (the fusion ablation).
     pub fusion: crate::models::vector_fusion::FusionKind,
+    /// CoMM's fusion width, overriding the scale's (None: the scale's own).
+    pub fusion_dim: Option<usize>,
 }
 
 /// What the training loop needs from a method.
@@ -133,6 +135,7 @@ pub(crate) mod testing {
             comm_loss: CommVariant::Full,
             augment: [Augmentation::ALL; 2],
             fusion,
+            fusion_dim: None,
         }
     }
 

@@ -39,7 +39,7 @@ pub fn cross_entropy(logits: Tensor<2>, targets: &[u8]) -> Tensor<1> {
 
 impl Method for Supervised {
     fn init(s: &MethodSettings, device: &Device) -> Self {
-        let cfg = CommConfig::at(s.model);
+        let cfg = CommConfig::from_settings(s);
         let dim = cfg.fusion.dim;
         Supervised {
             backbone: cfg.init(device),

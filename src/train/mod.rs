@@ -72,6 +72,10 @@ pub struct TrainConfig {
     /// REFERENCE §9.4) instead of balanced accuracy. Off by default (the bug, kept for comparison).
     #[serde(default)]
     pub factorcl_metric_swap: bool,
+    /// CoMM/supervised only: fusion width overriding the model scale's (tokens, transformer,
+    /// MLP 4x, head d-d-d-d/2). Omitted when unset, so presets without it keep their run keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fusion_dim: Option<usize>,
 }
 
 /// The fusion ablation's choices, as written in presets.
@@ -119,6 +123,17 @@ impl TrainConfig {
         {
             bail!("lr and temperature must be positive and finite, weight_decay non-negative");
         }
+        if let Some(d) = self.fusion_dim {
+            let heads = crate::methods::comm::CommConfig::at(self.model)
+                .fusion
+                .heads;
+            if d == 0 || d % heads != 0 || d % 2 != 0 {
+                bail!(
+                    "fusion_dim = {d}: must be a positive multiple of the {heads} attention heads and even; e.g. {}",
+                    heads.max(2) * 32
+                );
+            }
+        }
         Ok(())
     }
 
@@ -133,6 +148,7 @@ impl TrainConfig {
                 FusionChoice::Linear => FusionKind::Linear,
                 FusionChoice::Mlp => FusionKind::Mlp,
             },
+            fusion_dim: self.fusion_dim,
         }
     }
 }
