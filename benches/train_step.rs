@@ -3,6 +3,7 @@
 //! training (random views, so no augmentation cost):
 //! - `<method>/tiny`: the `quick`/`cpu` presets' 64 px trunk;
 //! - `<method>/small`: the 64 px trunk of the earlier presets;
+//! - `comm/tiny-f128`, `comm/tiny-f256`: the tiny trunk with a wider fusion (`fusion_dim`);
 //! - `comm/paper-alexnet-64px`: the paper's model fed 64 px images (the reference PyTorch takes
 //!   4.0 s/step on this CPU);
 //! - `comm/paper`: the paper's scale, 224 px (reference PyTorch: 28.0 s/step). Slow on CPU: run it
@@ -130,6 +131,22 @@ fn bench(c: &mut Criterion) {
             &s,
             64,
             gflop(&lat(l_fcl), 4, 4, 64),
+        );
+    }
+    // The calibration's wider CoMM fusion at the tiny scale (preset key `fusion_dim`).
+    for d in [128, 256] {
+        let mut s = settings(ModelScale::Tiny);
+        s.fusion_dim = Some(d);
+        let trunk = AlexNetConfig {
+            latent_dim: 0,
+            ..ModelScale::Tiny.trunk(64)
+        };
+        bench_method::<Comm>(
+            c,
+            &format!("comm/tiny-f{d}"),
+            &s,
+            64,
+            gflop(&trunk, 4, 0, 64),
         );
     }
     let paper = settings(ModelScale::Paper);

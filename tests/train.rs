@@ -142,6 +142,8 @@ fn bad_presets_are_refused() {
             ),
             "malformed preset",
         ),
+        // The small scale has 4 heads: 130 is not a multiple of 4.
+        (format!("{good}\nfusion_dim = 130\n"), "fusion_dim = 130"),
     ] {
         std::fs::write(&p, text).unwrap();
         let e = TrainConfig::load(&p).unwrap_err().to_string();
