@@ -160,6 +160,26 @@ fn bad_presets_are_refused() {
     assert!(format!("{e:#}").contains("gen-trifeature"), "{e:#}");
 }
 
+/// Every shipped preset (presets/ and presets/calibration/) parses and validates, so a preset the
+/// README tells people to run cannot rot when a key is renamed.
+#[test]
+fn shipped_presets_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
+    let mut n = 0;
+    for dir in [root.clone(), root.join("calibration")] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let c = TrainConfig::load(&p).unwrap_or_else(|e| panic!("{e:#}"));
+                let stem = p.file_stem().unwrap().to_str().unwrap();
+                assert!(c.name.ends_with(stem), "{}: name {:?}", p.display(), c.name);
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 8, "found only {n} presets");
+}
+
 #[test]
 fn other_methods_train_and_probe() {
     let tmp = tempfile::tempdir().unwrap();
