@@ -1,5 +1,5 @@
 //! One training step (forward, backward, AdamW; FactorCL also its CLUB-critic step) of every
-//! Fig. 4 method at batch 64 on the CPU `flex` backend, through the same `Method` trait as
+//! Fig. 4 method at batch 64, through the same `Method` trait as
 //! training (random views, so no augmentation cost):
 //! - `<method>/tiny`: the `quick`/`cpu` presets' 64 px trunk;
 //! - `<method>/small`: the 64 px trunk of the earlier presets;
@@ -9,12 +9,17 @@
 //! - `comm/paper`: the paper's scale, 224 px (reference PyTorch: 28.0 s/step). Slow on CPU: run it
 //!   alone with `cargo bench --bench train_step -- comm/paper$`.
 //!
+//! Backend: CPU `flex` unless `RUSBENCH_DEVICE` names another (cuda, wgpu, vulkan; build with its
+//! feature, e.g. `RUSBENCH_DEVICE=cuda cargo bench --features cuda --bench train_step -- comm/paper$`).
+//! Every step ends with a device sync, so a GPU's queued work is inside the timing.
+//!
 //! Pairs/s = 64 / time. GFLOP per step (printed first) counts the trunk's convolutions and
 //! flatten-Linear: 3x the forward for trained passes, 1x for FactorCL's re-run forward passes;
 //! fusion, heads and critics are left out (about 10 % for CoMM at the tiny scale).
 
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
+use rusbench::device::Backend;
 use rusbench::methods::comm::{Comm, CommConfig};
 use rusbench::methods::cross::Cross;
 use rusbench::methods::cross_self::CrossSelf;
@@ -60,7 +65,10 @@ fn bench_model<M: Method>(
     flop: f64,
     init: &dyn Fn(&Device) -> M,
 ) {
-    let device = Device::flex().autodiff();
+    let device = Backend::from_env()
+        .and_then(|b| b.device())
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .autodiff();
     device.seed(1);
     let mut model: Option<M> = Some(init(&device));
     let mut optim = adamw(1e-4);
@@ -84,6 +92,7 @@ fn bench_model<M: Method>(
                 m = aux.step(1e-4, m, grads);
             }
             model = Some(m);
+            device.sync().expect("device sync");
             black_box(())
         })
     });

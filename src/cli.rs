@@ -331,6 +331,9 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
+    #[arg(long)]
+    pub device: Option<crate::device::Backend>,
 }
 
 pub fn run_train(args: &TrainArgs) -> Result<()> {
@@ -341,6 +344,11 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
     if let Some(m) = args.method {
         cfg.method = m;
     }
+    if let Some(d) = args.device {
+        cfg.device = d;
+    }
+    // Fail before the dataset or the run directory are touched.
+    cfg.device.device()?;
     let dataset = args.dataset.clone().unwrap_or_else(|| {
         PathBuf::from(if cfg.model == crate::models::ModelScale::Paper {
             "data/trifeature"
@@ -395,6 +403,9 @@ pub struct ReproduceArgs {
     /// With --from-csv: output folder [default: beside the CSV].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
+    #[arg(long)]
+    pub device: Option<crate::device::Backend>,
 }
 
 impl Default for ReproduceArgs {
@@ -408,6 +419,7 @@ impl Default for ReproduceArgs {
             dataset: None,
             from_csv: None,
             out: None,
+            device: None,
         }
     }
 }
@@ -446,6 +458,7 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
         results: args.results.clone(),
         cache: args.cache.clone(),
         dataset: args.dataset.clone(),
+        device: args.device,
         progress: true,
     })?;
     for r in &reports {

@@ -9,11 +9,13 @@
 //! - [`augment`]: the weak and strong (SimCLR) augmentations and their ablation variants, seeded
 //!   per (seed, epoch, pair, view, modality).
 //! - [`pid`]: partial information decomposition (BROJA with a certificate, WB, MMI), task PIDs.
+//! - [`device`]: the backend a run trains on (CPU `flex` by default; GPU features).
 //! - [`rng`]: portable, per-item seeding so every output is independent of the thread count.
 
 pub mod augment;
 pub mod cli;
 pub mod data;
+pub mod device;
 pub mod figures;
 pub mod losses;
 pub mod methods;

@@ -44,6 +44,7 @@ fn cache_key_changes_with_every_config_value() {
         Box::new(|c| c.fusion = rusbench::train::FusionChoice::Mlp),
         Box::new(|c| c.factorcl_metric_swap = true),
         Box::new(|c| c.fusion_dim = Some(128)),
+        Box::new(|c| c.device = rusbench::device::Backend::Cuda),
     ];
     let mut keys = vec![k0.clone()];
     for e in &edits {
@@ -55,6 +56,8 @@ fn cache_key_changes_with_every_config_value() {
     // An unset fusion_dim is left out of the hashed TOML, so runs cached before the field
     // existed keep their keys.
     assert!(!toml::to_string(&base).unwrap().contains("fusion_dim"));
+    // Likewise the default cpu backend.
+    assert!(!toml::to_string(&base).unwrap().contains("device"));
     let mut uniq = keys.clone();
     uniq.sort();
     uniq.dedup();
@@ -83,6 +86,7 @@ fn options(root: &Path, preset: &Path) -> ReproduceOptions {
         results: root.join("results"),
         cache: root.join("cache"),
         dataset: Some(root.join("data")),
+        device: None,
         progress: false,
     }
 }
@@ -205,4 +209,37 @@ fn cli_errors_are_one_line() {
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n").unwrap();
     assert!(run(&["reproduce", "--from-csv", bad.to_str().unwrap()]).contains("not a runs.csv"));
+}
+
+/// The committed results name their runs by cache key (`results/*/config.toml`, the `run` column
+/// of `runs.csv`). A new config field must not change the keys of existing presets, or a rerun
+/// would no longer reproduce those files: recompute every committed key from the shipped preset.
+#[test]
+fn committed_results_keep_their_run_keys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let mut checked = 0;
+    for exp in Experiment::ALL {
+        for preset in ["quick", "cpu"] {
+            let p = root.join(format!("{}-{preset}/config.toml", exp.name()));
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let v: toml::Value = toml::from_str(&text).unwrap();
+            let seeds = v["seeds"].as_integer().unwrap() as usize;
+            let sha = v["dataset_sha256"].as_str().unwrap();
+            let committed: Vec<&str> = v["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["key"].as_str().unwrap())
+                .collect();
+            let ours: Vec<String> = plan(exp, &load_preset(preset).unwrap(), seeds)
+                .iter()
+                .map(|r| run_key(&r.config, sha).unwrap())
+                .collect();
+            assert_eq!(ours, committed, "{}", p.display());
+            checked += committed.len();
+        }
+    }
+    assert!(checked >= 8, "only {checked} committed keys found");
 }

@@ -30,6 +30,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         fusion: rusbench::train::FusionChoice::Transformer,
         factorcl_metric_swap: false,
         fusion_dim: None,
+        device: rusbench::device::Backend::Cpu,
     }
 }
 
@@ -144,6 +145,10 @@ fn bad_presets_are_refused() {
         ),
         // The small scale has 4 heads: 130 is not a multiple of 4.
         (format!("{good}\nfusion_dim = 130\n"), "fusion_dim = 130"),
+        (
+            format!("{good}\ndevice = \"tpu\"\n"),
+            "unknown device \"tpu\"",
+        ),
     ] {
         std::fs::write(&p, text).unwrap();
         let e = TrainConfig::load(&p).unwrap_err().to_string();
@@ -272,4 +277,34 @@ fn same_losses_at_one_and_two_threads() {
             .collect::<Vec<_>>()
     };
     assert_eq!(losses("1"), losses("2"));
+}
+
+/// Asking for a GPU backend the binary was built without is a one-line error naming the cargo
+/// feature, with a non-zero exit and nothing written (CI builds the CPU backend only).
+#[test]
+fn a_backend_not_built_in_is_refused_before_anything_is_written() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let preset = tmp.path().join("p.toml");
+    std::fs::write(&preset, toml::to_string(&tiny_config(1)).unwrap()).unwrap();
+    let (out, results) = (tmp.path().join("run"), tmp.path().join("results"));
+    let data = tmp.path().join("data");
+    for args in [
+        vec!["train", "--out", out.to_str().unwrap()],
+        vec!["reproduce", "fig4", "--results", results.to_str().unwrap()],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rusbench"))
+            .args(&args)
+            .args(["--preset", preset.to_str().unwrap()])
+            .args(["--dataset", data.to_str().unwrap(), "--device", "cuda"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains("--features cuda"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    assert!(!out.exists() && !results.exists() && !data.exists());
 }

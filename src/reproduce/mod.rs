@@ -105,6 +105,8 @@ pub struct ReproduceOptions {
     /// Run directories (one per config hash).
     pub cache: PathBuf,
     pub dataset: Option<PathBuf>,
+    /// Overrides the preset's backend for every run.
+    pub device: Option<crate::device::Backend>,
     pub progress: bool,
 }
 
@@ -165,7 +167,12 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
     if opts.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
-    let base = load_preset(&opts.preset)?;
+    let mut base = load_preset(&opts.preset)?;
+    if let Some(d) = opts.device {
+        base.device = d;
+    }
+    // Fail before any data is generated or any run starts.
+    base.device.device()?;
     let (data_dir, ds) = ensure_dataset(base.model, opts.dataset.as_deref())?;
     writable_dir(&opts.cache)?;
     let mut reports = Vec::new();

@@ -12,6 +12,7 @@ pub mod model_pid;
 use crate::augment::{AugmentKey, Augmentation};
 use crate::data::trifeatures::Dataset;
 use crate::data::trifeatures::dataset::write_atomic;
+use crate::device::Backend;
 use crate::losses::CommVariant;
 use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
@@ -76,6 +77,11 @@ pub struct TrainConfig {
     /// MLP 4x, head d-d-d-d/2). Omitted when unset, so presets without it keep their run keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion_dim: Option<usize>,
+    /// Backend to train on: cpu (default, bit-reproducible), cuda, wgpu or vulkan (each needs
+    /// its cargo feature). Omitted when cpu, so CPU runs keep their run keys; a GPU run gets
+    /// its own key, since its numbers differ in the last bits.
+    #[serde(default, skip_serializing_if = "Backend::is_cpu")]
+    pub device: Backend,
 }
 
 /// The fusion ablation's choices, as written in presets.
@@ -219,6 +225,8 @@ fn run_method<M: Method>(
     progress: bool,
 ) -> Result<Vec<ProbeRow>> {
     cfg.validate()?;
+    // Before anything is written: a backend that is not compiled in is a one-line error.
+    let device = cfg.device.device()?.autodiff();
     let _turn = RUN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let settings = cfg.settings();
     let specs = M::views(&settings);
@@ -253,7 +261,6 @@ fn run_method<M: Method>(
     let ckpt = out.join("checkpoint");
     let state_path = ckpt.join("state.json");
 
-    let device = Device::flex().autodiff();
     device.seed(cfg.seed);
     let mut model = M::init(&settings, &device);
     let mut optim = adamw(cfg.weight_decay);
@@ -453,7 +460,10 @@ fn run_method<M: Method>(
         "dataset": dataset.display().to_string(),
         "dataset_sha256": ds.manifest.sha256,
         "crate_version": env!("CARGO_PKG_VERSION"),
-        "device": "flex (CPU)",
+        "device": match cfg.device {
+            Backend::Cpu => "cpu (burn flex)".to_string(),
+            b => format!("{b} (burn {b})"),
+        },
         "probe": probe,
     });
     write_atomic(
@@ -554,8 +564,8 @@ pub fn extract_features<M: Method>(
     key_epoch: u64,
     max_pairs: usize,
     kind: FeatureKind,
+    device: &Device,
 ) -> Result<Extracted> {
-    let device = Device::flex();
     let mut pairs = ds.pairs(set)?;
     if max_pairs > 0 {
         pairs.truncate(max_pairs);
@@ -588,7 +598,7 @@ pub fn extract_features<M: Method>(
             0,
             Augmentation::Weak,
             &key(0),
-            &device,
+            device,
         );
         let x2 = view_batch(
             store,
@@ -598,7 +608,7 @@ pub fn extract_features<M: Method>(
             1,
             Augmentation::Weak,
             &key(1),
-            &device,
+            device,
         );
         let zs = match kind {
             FeatureKind::Joint => vec![model.features(x1, x2)],
@@ -624,6 +634,8 @@ pub fn probe_model<M: Method>(
     cfg: &TrainConfig,
     probe_epoch: u64,
 ) -> Result<Vec<ProbeRow>> {
+    // The inference device of the model's backend (the model comes from `.valid()`).
+    let device = cfg.device.device()?;
     let feats = |set: &str| -> Result<(Vec<f32>, usize, Vec<[u8; 4]>)> {
         let (mut x, d, l) = extract_features(
             model,
@@ -634,6 +646,7 @@ pub fn probe_model<M: Method>(
             probe_epoch,
             cfg.probe_max_pairs,
             FeatureKind::Joint,
+            &device,
         )?;
         Ok((x.remove(0), d[0], l))
     };

@@ -101,6 +101,7 @@ fn estimate<M: Method>(
         u64::MAX / 2,
         max_pairs,
         FeatureKind::PerModality,
+        &device,
     )?;
     let c1 = kmeans(&x[0], dims[0], clusters, cfg.seed, 100);
     let c2 = kmeans(&x[1], dims[1], clusters, cfg.seed.wrapping_add(1), 100);

@@ -1,0 +1,145 @@
+//! Where training and feature extraction run: burn's `flex` CPU backend (the default, and the
+//! only one whose numbers are bit-reproducible here) or a GPU backend compiled in with a cargo
+//! feature (`cuda`, `wgpu`, `vulkan`).
+
+use anyhow::{Result, bail};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The backend a run trains on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Backend {
+    /// burn's `flex` (pure Rust, multi-threaded CPU).
+    #[default]
+    Cpu,
+    /// CUDA device 0 (`--features cuda`).
+    Cuda,
+    /// The best wgpu adapter (`--features wgpu`).
+    Wgpu,
+    /// wgpu pinned to Vulkan (`--features vulkan`).
+    Vulkan,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 4] = [Backend::Cpu, Backend::Cuda, Backend::Wgpu, Backend::Vulkan];
+
+    pub fn is_cpu(&self) -> bool {
+        *self == Backend::Cpu
+    }
+
+    /// The cargo feature that compiles this backend in.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Backend::Cpu => "flex",
+            Backend::Cuda => "cuda",
+            Backend::Wgpu => "wgpu",
+            Backend::Vulkan => "vulkan",
+        }
+    }
+
+    /// Whether this binary was built with the backend's feature.
+    pub fn compiled(self) -> bool {
+        match self {
+            Backend::Cpu => cfg!(feature = "flex"),
+            Backend::Cuda => cfg!(feature = "cuda"),
+            Backend::Wgpu => cfg!(feature = "wgpu"),
+            Backend::Vulkan => cfg!(feature = "vulkan"),
+        }
+    }
+
+    /// The (non-autodiff) device, or an error that says how to build it in.
+    pub fn device(self) -> Result<Device> {
+        if !self.compiled() {
+            bail!(
+                "this rusbench was built without the {0} backend; rebuild with `cargo build --release --features {0}` or use --device cpu",
+                self.feature()
+            );
+        }
+        Ok(match self {
+            #[cfg(feature = "flex")]
+            Backend::Cpu => Device::flex(),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Device::cuda(0),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(feature = "vulkan")]
+            Backend::Vulkan => Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("compiled() checked the feature"),
+        })
+    }
+
+    /// The device named by the `RUSBENCH_DEVICE` environment variable (benches), CPU if unset.
+    pub fn from_env() -> Result<Backend> {
+        match std::env::var("RUSBENCH_DEVICE") {
+            Ok(v) => v
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("RUSBENCH_DEVICE: {e}")),
+            Err(_) => Ok(Backend::Cpu),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+            Backend::Wgpu => "wgpu",
+            Backend::Vulkan => "vulkan",
+        })
+    }
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.to_string() == s)
+            .ok_or_else(|| format!("unknown device {s:?}; use cpu, cuda, wgpu or vulkan"))
+    }
+}
+
+impl TryFrom<String> for Backend {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Backend> for String {
+    fn from(b: Backend) -> String {
+        b.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for b in Backend::ALL {
+            assert_eq!(b.to_string().parse::<Backend>(), Ok(b));
+        }
+        let e = "tpu".parse::<Backend>().unwrap_err();
+        assert!(e.contains("tpu") && e.contains("cuda"), "{e}");
+    }
+
+    #[test]
+    fn a_backend_not_compiled_in_names_the_feature_to_build() {
+        assert!(Backend::Cpu.device().is_ok());
+        for b in Backend::ALL.into_iter().filter(|b| !b.compiled()) {
+            let e = b.device().unwrap_err().to_string();
+            assert!(e.contains(&format!("--features {}", b.feature())), "{e}");
+        }
+        // The default build (CI's) has no GPU backend.
+        if !cfg!(any(feature = "cuda", feature = "wgpu", feature = "vulkan")) {
+            assert!(Backend::Cuda.device().is_err());
+        }
+    }
+}
