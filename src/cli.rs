@@ -132,56 +132,107 @@ pub enum PidCommand {
         #[arg(long, default_value = "results/pid/tasks.csv")]
         out: PathBuf,
     },
-    /// Estimate the PID a trained run's representation holds about each task (k-means per
-    /// modality + BROJA), beside its probe accuracies and the true PID; writes RUN/pid.csv.
+    /// Estimate the PID a trained run's representation holds about each task, beside its probe
+    /// accuracies and the true PID; writes RUN/pid.csv. Default estimator: held-out linear
+    /// probes (fitted on the run's unbiased training pairs, read on the test pairs); baseline:
+    /// k-means per modality + BROJA.
     Model {
-        /// A finished run directory (made by rusbench train).
+        /// A finished run directory (made by rusbench train or reproduce).
         #[arg(long)]
         run: PathBuf,
-        /// Clusters per modality (Liang et al. use 20; the estimate is biased, see the README).
+        /// probe (default) or kmeans (Liang et al.'s estimator; biased by bits, see the README).
+        #[arg(long, value_enum, default_value = "probe")]
+        estimator: EstimatorArg,
+        /// Clusters per modality of the k-means estimator.
         #[arg(long, default_value_t = crate::pid::estimate::DEFAULT_CLUSTERS)]
         clusters: usize,
-        /// Use at most this many unbiased training pairs (0: all 10,000).
+        /// Fit on this many unbiased training pairs (0: 4,000, or fewer if the run's probe used fewer).
         #[arg(long, default_value_t = 0)]
         max_pairs: usize,
     },
+    /// Embeddings with a known PID (noisy copies, mixtures, corrupted copies, the biased joint),
+    /// every estimator's estimate and its error; CSV
+    /// `estimator,n,k,task,atom,truth,estimate,error_bits,seed` and a summary on stdout.
+    Simulate {
+        /// Sample sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        n: Vec<usize>,
+        /// Seeds 0..N per sample size (for the estimators' variance).
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Clusters per modality of the k-means baseline.
+        #[arg(long, default_value_t = crate::pid::estimate::DEFAULT_CLUSTERS)]
+        clusters: usize,
+        /// CSV to write.
+        #[arg(long, default_value = "results/pid/simulate.csv")]
+        out: PathBuf,
+    },
+}
+
+/// `--estimator` of `pid model`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EstimatorArg {
+    Probe,
+    Kmeans,
 }
 
 pub fn run_pid(cmd: &PidCommand) -> Result<()> {
     match cmd {
         PidCommand::Pmf { file } => pid_pmf(file),
         PidCommand::Tasks { dataset, out } => pid_tasks(dataset, out),
+        PidCommand::Simulate {
+            n,
+            seeds,
+            clusters,
+            out,
+        } => pid_simulate(n, *seeds, *clusters, out),
         PidCommand::Model {
             run,
+            estimator,
             clusters,
             max_pairs,
-        } => {
-            let rows = crate::train::model_pid::model_pid(run, *clusters, *max_pairs)?;
-            println!(
-                "{:<8} {:>7} {:>7} {:>7} {:>7}  probe   (k = {clusters}; truth in brackets)",
-                "task", "R", "U1", "U2", "S"
-            );
-            for r in &rows {
-                println!(
-                    "{:<8} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {}  [{:.3} {:.3} {:.3} {:.3}]",
-                    r.task,
-                    r.r,
-                    r.u1,
-                    r.u2,
-                    r.s,
-                    r.probe_balanced_accuracy
-                        .map(|a| format!("{a:.3}"))
-                        .unwrap_or_else(|| "  -  ".into()),
-                    r.true_r,
-                    r.true_u1,
-                    r.true_u2,
-                    r.true_s
-                );
-            }
-            println!("wrote {}", run.join("pid.csv").display());
-            Ok(())
-        }
+        } => pid_model(run, *estimator, *clusters, *max_pairs),
     }
+}
+
+fn pid_model(
+    run: &std::path::Path,
+    estimator: EstimatorArg,
+    clusters: usize,
+    max_pairs: usize,
+) -> Result<()> {
+    use crate::train::model_pid::{PidEstimator, model_pid};
+    let est = match estimator {
+        EstimatorArg::Probe => PidEstimator::Probe,
+        EstimatorArg::Kmeans => PidEstimator::Kmeans(clusters),
+    };
+    let rows = model_pid(run, est, max_pairs)?;
+    println!(
+        "{:<8} {:>7} {:>7} {:>7} {:>7}  probe   (bits; estimator {}, joint view {}; truth in brackets)",
+        "task", "R", "U1", "U2", "S", rows[0].estimator, rows[0].joint
+    );
+    for r in &rows {
+        println!(
+            "{:<8} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {}  [{:.3} {:.3} {:.3} {:.3}]",
+            r.task,
+            r.r,
+            r.u1,
+            r.u2,
+            r.s,
+            r.probe_balanced_accuracy
+                .map(|a| format!("{a:.3}"))
+                .unwrap_or_else(|| "  -  ".into()),
+            r.true_r,
+            r.true_u1,
+            r.true_u2,
+            r.true_s
+        );
+    }
+    println!(
+        "wrote {}",
+        run.join(crate::train::model_pid::PID_CSV).display()
+    );
+    Ok(())
 }
 
 fn pid_pmf(file: &std::path::Path) -> Result<()> {
@@ -239,6 +290,38 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+fn pid_simulate(ns: &[usize], seeds: u64, clusters: usize, out: &std::path::Path) -> Result<()> {
+    use crate::pid::simulate::{Estimator, SimOptions, canonical_rules, simulate, summary_lines};
+    if ns.iter().any(|&n| n < 20) || seeds == 0 || clusters < 2 {
+        anyhow::bail!(
+            "pid simulate needs --n of at least 20, --seeds of at least 1 and --clusters of at least 2"
+        );
+    }
+    let opts = SimOptions {
+        ns: ns.to_vec(),
+        seeds: (0..seeds).collect(),
+        estimators: vec![Estimator::Probe, Estimator::Kmeans(clusters)],
+        ..SimOptions::default()
+    };
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create {} ({e}); choose a writable --out",
+                parent.display()
+            )
+        })?;
+    }
+    let bar = indicatif::ProgressBar::new((opts.scenarios.len() * ns.len()) as u64 * seeds);
+    let rows = simulate(&opts, &canonical_rules(), || bar.inc(1))?;
+    bar.finish_and_clear();
+    crate::train::write_csv(out, &rows)?;
+    for line in summary_lines(&rows) {
+        println!("{line}");
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
 fn pid_tasks(dataset: &std::path::Path, out: &std::path::Path) -> Result<()> {
     use crate::data::trifeatures::dataset::{MANIFEST, write_atomic};
     use crate::pid::tasks::{TaskPidRow, dataset_task_pid};
@@ -279,12 +362,7 @@ fn pid_tasks(dataset: &std::path::Path, out: &std::path::Path) -> Result<()> {
     }
     write_atomic(out, &buf)?;
 
-    let mut manifest = ds.manifest.clone();
-    manifest.task_pid = Some(rows.clone());
-    write_atomic(
-        &dataset.join(MANIFEST),
-        &serde_json::to_vec_pretty(&manifest)?,
-    )?;
+    crate::pid::tasks::attach_to_manifest(&ds, dataset, &rows)?;
 
     println!(
         "{:<15} {:<8} {:<11} {:>7} {:>7} {:>7} {:>7}  (BROJA, bits; closed form in brackets)",

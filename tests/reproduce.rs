@@ -104,17 +104,41 @@ fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
     assert_eq!((first[0].trained, first[0].cached), (8, 0));
     let out = tmp.path().join("results/fig4-tiny");
     let runs_csv = std::fs::read(out.join("runs.csv")).unwrap();
+    let bits_csv = std::fs::read(out.join("bits.csv")).unwrap();
     for f in [
         "config.toml",
         "summary.csv",
         "summary.md",
         "fig4.png",
         "fig4.svg",
+        "fig4_bits.png",
+        "fig4_bits.svg",
     ] {
         assert!(out.join(f).exists(), "{f}");
     }
     // 8 runs x 4 tasks.
     assert_eq!(String::from_utf8_lossy(&runs_csv).lines().count(), 1 + 32);
+    // Bits: 4 methods x (R, U1, U2 from the unbiased run + S from the biased run), each with
+    // the joint view it read (CoMM fused, the others concatenated).
+    let bits = String::from_utf8_lossy(&bits_csv).to_string();
+    assert_eq!(bits.lines().count(), 1 + 16, "{bits}");
+    assert!(
+        bits.lines()
+            .any(|l| l.starts_with("fig4,CoMM,comm,biased,0,S,synergy,")
+                && l.contains(",probe,fused,")),
+        "{bits}"
+    );
+    assert!(
+        bits.lines()
+            .any(|l| l.starts_with("fig4,Cross,cross,unbiased,0,R,share,")
+                && l.contains(",probe,concat,")),
+        "{bits}"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("R bits (of 3.32)") && md.contains("S bits (of 0.47)"),
+        "{md}"
+    );
 
     // "Kill" the CoMM biased run after its checkpoint: drop its results.
     let cache = tmp.path().join("cache");
@@ -157,6 +181,11 @@ fn interrupted_reproduce_resumes_without_redoing_finished_runs() {
         std::fs::read(out.join("runs.csv")).unwrap(),
         runs_csv,
         "resumed results differ"
+    );
+    assert_eq!(
+        std::fs::read(out.join("bits.csv")).unwrap(),
+        bits_csv,
+        "resumed bits differ"
     );
 }
 

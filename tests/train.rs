@@ -64,13 +64,15 @@ fn train_resume_and_probe() {
         serde_json::from_str(&std::fs::read_to_string(straight.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["seed"], 3);
 
-    // The PID of the trained representation (k-means + BROJA), beside the probe.
-    let pid = rusbench::train::model_pid::model_pid(&straight, 4, 100).unwrap();
+    // The PID of the trained representation (k-means + BROJA, then the probe estimator),
+    // beside the probe.
+    use rusbench::train::model_pid::{PidEstimator, model_pid, model_pid_cached};
+    let pid = model_pid(&straight, PidEstimator::Kmeans(4), 100).unwrap();
     assert_eq!(pid.len(), 4);
     for (row, pr) in pid.iter().zip(&probe) {
         assert_eq!(row.task, pr.task);
         assert_eq!(row.probe_balanced_accuracy, Some(pr.balanced_accuracy));
-        assert!(row.n_pairs == 100 && row.clusters == 4);
+        assert!(row.n_fit == 100 && row.k == 4 && row.estimator == "kmeans");
         for v in [row.r, row.u1, row.u2, row.s] {
             assert!(
                 v.is_finite() && v > -1e-4 && v <= 4f64.log2() * 2.0 + 1e-6,
@@ -79,9 +81,24 @@ fn train_resume_and_probe() {
         }
     }
     assert!(straight.join("pid.csv").exists());
+    // The cached estimate is reused only for the estimator that made it.
+    let probe_pid = model_pid_cached(&straight, PidEstimator::Probe).unwrap();
+    assert!(
+        probe_pid
+            .iter()
+            .all(|r| r.estimator == "probe" && r.joint == "fused" && r.n_eval > 0)
+    );
+    for (row, truth_h) in probe_pid.iter().zip([10f64, 10.0, 10.0, 2.0]) {
+        let total = row.r + row.u1 + row.u2 + row.s;
+        assert!(total >= 0.0 && total <= truth_h.log2() + 1e-6, "{row:?}");
+    }
+    assert_eq!(
+        model_pid_cached(&straight, PidEstimator::Probe).unwrap(),
+        probe_pid
+    );
     let e = format!(
         "{:#}",
-        rusbench::train::model_pid::model_pid(&data, 4, 100).unwrap_err()
+        model_pid(&data, PidEstimator::Probe, 100).unwrap_err()
     );
     assert!(e.contains("not a finished run"), "{e}");
 
@@ -92,7 +109,13 @@ fn train_resume_and_probe() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("--resume"), "{e}");
+    // An estimate of the one-epoch model must not survive the run's extension.
+    model_pid(&resumed, PidEstimator::Kmeans(4), 100).unwrap();
     run(&tiny_config(2), &data, &resumed, true, false).unwrap();
+    assert!(
+        !resumed.join("pid.csv").exists(),
+        "a stale PID estimate survived retraining"
+    );
     let strip = |s: String| {
         s.lines()
             .map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string())

@@ -18,11 +18,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Reproduce a figure or ablation: fig4, fig5, fusion, augment or all.
+    /// Reproduce a figure or ablation: fig4, fig5, fusion, augment or all (fig4 adds each run's
+    /// PID in bits beside its accuracies).
     Reproduce(ReproduceArgs),
     /// Generate a Trifeatures dataset (same as the gen-trifeature binary).
     Gen(GenArgs),
-    /// Partial information decomposition: of any pmf, or of a dataset's tasks.
+    /// Partial information decomposition: of any pmf, of a dataset's tasks, of a trained run's
+    /// representation, and the estimators' error on embeddings of known PID.
     #[command(subcommand)]
     Pid(PidCommand),
     /// Train one method from a preset and probe it.

@@ -19,8 +19,10 @@ pub struct BarChart {
     pub title: String,
     /// Group names along x (e.g. R, U1, U2, S).
     pub groups: Vec<String>,
-    /// Chance level of each group, drawn as a dashed line across it.
+    /// Chance level of each group (or another reference), drawn as a dashed line across it.
     pub chance: Vec<f64>,
+    /// Legend entry of the dashed line ("chance").
+    pub line_label: String,
     pub series: Vec<BarSeries>,
     pub y_label: String,
 }
@@ -198,7 +200,7 @@ pub fn draw(chart: &BarChart) -> Canvas {
     c.labels.push(Label::new(
         lx as f32 + 22.0,
         ly as f32 + 12.0,
-        "chance",
+        chart.line_label.clone(),
         13.0,
     ));
     c.labels.push(Label::new(

@@ -103,6 +103,13 @@ pub trait Method: Module + Sized {
     /// with the other modality's tokens dropped), the other methods' per-modality parts of
     /// their probe feature.
     fn modality_features(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>);
+    /// The three views the PID estimator reads: the per-modality features and, for a method
+    /// whose probe feature fuses the modalities (CoMM), that fused feature; `None` where the
+    /// probe feature is the concatenation of the two.
+    fn pid_views(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
+        let (a, b) = self.modality_features(x1, x2);
+        (a, b, None)
+    }
     /// Gradients of the main loss for the optimiser (FactorCL drops its CLUB critics' here).
     fn main_grads(&self, loss: Tensor<1>) -> burn::optim::GradientsParams {
         burn::optim::GradientsParams::from_grads(loss.backward(), self)
@@ -159,5 +166,46 @@ pub(crate) mod testing {
             model = optim.step(3e-4, model, grads).after_step();
         }
         losses
+    }
+}
+
+#[cfg(test)]
+mod pid_view_tests {
+    use super::testing::settings;
+    use super::*;
+    use crate::models::vector_fusion::FusionKind;
+    use burn::tensor::Distribution;
+
+    fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
+        let v: Vec<f32> = (a - b)
+            .abs()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        v.into_iter().fold(0.0, f32::max)
+    }
+
+    /// The PID estimator's joint view is the probe feature: CoMM's fused Z (its views flagged
+    /// fused), and for per-modality methods the concatenation of their two parts (flagged none).
+    #[test]
+    fn pid_views_agree_with_the_probe_feature() {
+        let device = Device::flex();
+        device.seed(3);
+        let x = || Tensor::<4>::random([3, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+        let (x1, x2) = (x(), x());
+        let s = settings(FusionKind::Transformer);
+        let comm = comm::Comm::init(&s, &device);
+        let (_, _, z) = comm.pid_views(x1.clone(), x2.clone());
+        assert!(
+            max_diff(
+                z.expect("CoMM fuses"),
+                Method::features(&comm, x1.clone(), x2.clone())
+            ) < 1e-6
+        );
+        let cross = cross::Cross::init(&s, &device);
+        let (a, b, z) = cross.pid_views(x1.clone(), x2.clone());
+        assert!(z.is_none());
+        assert!(max_diff(Tensor::cat(vec![a, b], 1), cross.features(x1, x2)) < 1e-6);
     }
 }

@@ -87,6 +87,11 @@ impl Method for Supervised {
         let [z1, z2, _] = self.backbone.embed(x1, x2);
         (z1, z2)
     }
+
+    fn pid_views(&self, x1: Tensor<4>, x2: Tensor<4>) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
+        let [z1, z2, z] = self.backbone.embed(x1, x2);
+        (z1, z2, Some(z))
+    }
 }
 
 #[cfg(test)]

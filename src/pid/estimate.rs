@@ -3,8 +3,9 @@
 //! (cluster of modality 1, cluster of modality 2, label).
 //!
 //! Plug-in estimates are biased: information grows with the number of clusters and shrinks with
-//! few samples (see `examples/pid_estimator_bias.rs` and the README for measured bias). The
-//! default k = 20 is Liang et al.'s choice; report k with every estimate.
+//! few samples, by bits on features that hold every attribute (`rusbench pid simulate`, README).
+//! Kept as the baseline of the default estimator, [`super::probe_estimate`]. The default k = 20
+//! is Liang et al.'s choice; report k with every estimate.
 
 use super::broja::{BrojaError, BrojaOptions, BrojaResult, broja};
 use super::pmf::Pmf;
@@ -169,75 +170,14 @@ pub enum EstimateError {
     Pmf(#[from] super::pmf::PmfError),
     #[error(transparent)]
     Broja(#[from] BrojaError),
-}
-
-/// Synthetic features with a known PID: each modality's features are noisy one-hot copies of the
-/// chosen attributes of its image (`[n, 10 * attrs.len()]`), plus the pair labels of `task`.
-/// Used to measure the estimator's bias before trusting it on models.
-pub mod synthetic {
-    use crate::data::pairs::PairRules;
-    use crate::data::trifeatures::attributes::combination;
-    use crate::rng::{Stream, item_rng};
-    use rand::RngExt;
-
-    pub struct Features {
-        pub z1: Vec<f32>,
-        pub z2: Vec<f32>,
-        pub d1: usize,
-        pub d2: usize,
-        pub labels: Vec<u32>,
-    }
-
-    /// `n` ideal unbiased pairs (shared shape, other attributes uniform), features of modality i
-    /// are one-hot copies of `attrs_i` (attribute indices) with Gaussian noise `sigma`.
-    pub fn noisy_copies(
-        rules: &PairRules,
-        task: usize,
-        attrs1: &[usize],
-        attrs2: &[usize],
-        sigma: f32,
-        n: usize,
-        seed: u64,
-    ) -> Features {
-        let mut rng = item_rng(seed, Stream::Render, &[0x5e17]);
-        let mut gauss = move || -> f32 {
-            // Box-Muller.
-            let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
-            ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
-        };
-        let mut pick = item_rng(seed, Stream::Pairs, &[0x5e18]);
-        let (d1, d2) = (10 * attrs1.len(), 10 * attrs2.len());
-        let mut f = Features {
-            z1: Vec::with_capacity(n * d1),
-            z2: Vec::with_capacity(n * d2),
-            d1,
-            d2,
-            labels: Vec::with_capacity(n),
-        };
-        for _ in 0..n {
-            let a1 = combination(pick.random_range(0..1000));
-            let mut a2 = combination(pick.random_range(0..1000));
-            let share = rules.recipe.share.index();
-            a2[share] = a1[share];
-            f.labels.push(rules.labels(&a1, &a2)[task] as u32);
-            for (z, a, attrs) in [(&mut f.z1, a1, attrs1), (&mut f.z2, a2, attrs2)] {
-                for &at in attrs {
-                    for v in 0..10u8 {
-                        z.push(if a[at] == v { 1.0 } else { 0.0 } + sigma * gauss());
-                    }
-                }
-            }
-        }
-        f
-    }
+    #[error("features do not fit the labels: {0}")]
+    Shape(String),
 }
 
 #[cfg(test)]
 mod tests {
-    use super::synthetic::noisy_copies;
     use super::*;
-    use crate::data::pairs::PairRules;
-    use crate::data::trifeatures::recipe::PairRecipe;
+    use crate::pid::simulate::{Scenario, canonical_rules, sample};
 
     #[test]
     fn kmeans_recovers_separated_blobs_and_is_seeded() {
@@ -254,30 +194,38 @@ mod tests {
         assert_eq!(a, kmeans(&x, 1, 3, 7, 50));
     }
 
-    fn est(task: usize, a1: &[usize], a2: &[usize], k: usize) -> [f64; 4] {
-        let rules = PairRules::new(PairRecipe::default(), 42);
-        let f = noisy_copies(&rules, task, a1, a2, 0.1, 10_000, 3);
+    /// The one-hot block of attribute `a` (0 shape, 1 texture, 2 colour) of 30-wide copies.
+    fn block(z: &[f32], a: usize) -> Vec<f32> {
+        z.chunks_exact(30)
+            .flat_map(|r| r[a * 10..a * 10 + 10].to_vec())
+            .collect()
+    }
+
+    fn est(task: usize, a1: usize, a2: usize, k: usize) -> [f64; 4] {
+        let s = sample(Scenario::Copies, &canonical_rules(), 10_000, 3);
+        let (z1, z2) = (block(&s.z1, a1), block(&s.z2, a2));
         let ny = if task == 3 { 2 } else { 10 };
-        let r = representation_pid(&f.z1, f.d1, &f.z2, f.d2, &f.labels, ny, k, 1).unwrap();
+        let r = representation_pid(&z1, 10, &z2, 10, &s.task_labels(task), ny, k, 1).unwrap();
         [r.pid.r, r.pid.u1, r.pid.u2, r.pid.s]
     }
 
     #[test]
     fn recovers_known_pids_from_informative_features() {
         // With features that hold exactly the task-relevant attribute and k = 10 clusters the
-        // estimator should land near the truth (10,000 samples; plug-in bias is small here).
+        // estimator lands near the truth (10,000 samples; plug-in bias is small here). On
+        // features that hold every attribute it does not (`rusbench pid simulate`).
         let lk = 10f64.log2();
-        let share = est(0, &[0], &[0], 10);
+        let share = est(0, 0, 0, 10);
         assert!(
             (share[0] - lk).abs() < 0.05 && share[3] < 0.05,
             "share {share:?}"
         );
-        let unique = est(1, &[1], &[0], 10);
+        let unique = est(1, 1, 0, 10);
         assert!(
             (unique[1] - lk).abs() < 0.05 && unique[0] < 0.05,
             "unique {unique:?}"
         );
-        let syn = est(3, &[1], &[2], 10);
+        let syn = est(3, 1, 2, 10);
         let h = super::super::tasks::h2(0.1);
         assert!(
             (syn[3] - h).abs() < 0.05 && syn[0] < 0.05,

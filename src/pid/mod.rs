@@ -7,6 +7,8 @@ pub mod cases;
 pub mod estimate;
 pub mod mmi;
 pub mod pmf;
+pub mod probe_estimate;
+pub mod simulate;
 pub mod tasks;
 pub mod wb;
 

@@ -146,6 +146,28 @@ pub struct TaskPidRow {
     pub gap_bits: Option<f64>,
 }
 
+/// Write `rows` into the `task_pid` field of the dataset's manifest at `dir` (atomically). The
+/// data layer stores the field as opaque JSON; this layer owns its format.
+pub fn attach_to_manifest(ds: &Dataset, dir: &std::path::Path, rows: &[TaskPidRow]) -> Result<()> {
+    use crate::data::trifeatures::dataset::{MANIFEST, write_atomic};
+    let mut manifest = ds.manifest.clone();
+    manifest.task_pid = Some(serde_json::to_value(rows)?);
+    write_atomic(&dir.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)
+}
+
+/// The task PID rows a manifest carries (empty if `rusbench pid tasks` has not run on it).
+pub fn from_manifest(ds: &Dataset) -> Result<Vec<TaskPidRow>> {
+    match &ds.manifest.task_pid {
+        None => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+            anyhow!(
+                "the task_pid of {}'s manifest is malformed ({e}); rerun rusbench pid tasks",
+                ds.manifest.recipe.name
+            )
+        }),
+    }
+}
+
 const TASKS: [&str; 4] = ["share", "unique1", "unique2", "synergy"];
 
 /// Solver settings for task pmfs: the empirical synergy pmf of 10,000 pairs over 800 x 800

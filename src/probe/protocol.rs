@@ -51,12 +51,22 @@ pub struct ProbeResult {
 
 /// Fit from zero weights with one L-BFGS step; returns (params, evaluations).
 pub fn fit(data: &Features, k: usize, c: f64, cfg: &LbfgsConfig) -> (Vec<f64>, usize) {
+    fit_from(data, k, c, cfg, vec![0.0; k * data.d + k])
+}
+
+/// Fit from `params` (a warm start, e.g. the solution at a neighbouring C).
+pub fn fit_from(
+    data: &Features,
+    k: usize,
+    c: f64,
+    cfg: &LbfgsConfig,
+    mut params: Vec<f64>,
+) -> (Vec<f64>, usize) {
     let problem = Logistic {
         data: data.clone(),
         k,
         inv_c: 1.0 / c,
     };
-    let mut params = vec![0.0; problem.n_params()];
     let mut obj = |x: &[f64], g: &mut [f64]| problem.loss_grad(x, g);
     let r = minimize(&mut obj, &mut params, cfg);
     (params, r.evaluations)

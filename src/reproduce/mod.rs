@@ -4,6 +4,7 @@
 //! interrupted one resumes from its checkpoint. The results folder gets the resolved config, the
 //! tidy `runs.csv`, `summary.csv`/`summary.md` and the figure (PNG + SVG).
 
+pub mod bits;
 pub mod experiments;
 pub mod summary;
 
@@ -17,6 +18,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use summary::{TidyRow, bar_figure, curve_figure, markdown, summarize};
+
+/// The per-run PID estimates of an experiment (fig4), beside `runs.csv`.
+pub const BITS_CSV: &str = "bits.csv";
 
 /// The presets shipped with the crate (also usable by name from any directory).
 pub const PRESETS: [(&str, &str); 3] = [
@@ -129,6 +133,7 @@ struct ResolvedRun {
     seed: u64,
     key: String,
     method: String,
+    cpu: String,
 }
 
 #[derive(Serialize)]
@@ -140,6 +145,8 @@ struct Resolved<'a> {
     dataset_sha256: &'a str,
     cache: String,
     base: &'a TrainConfig,
+    /// The CPU models the runs were trained on (from each run.json).
+    machines: Vec<String>,
     runs: Vec<ResolvedRun>,
 }
 
@@ -181,6 +188,7 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         writable_dir(&out)?;
         let runs = plan(exp, &base, opts.seeds);
         let mut rows = Vec::new();
+        let mut bits_rows = Vec::new();
         let mut resolved = Vec::new();
         let (mut trained, mut cached) = (0, 0);
         for (i, spec) in runs.iter().enumerate() {
@@ -212,14 +220,21 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             }
             let n_pairs = ds.pairs(spec.config.pairs.as_str())?.len();
             rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
+            if exp == Experiment::Fig4 {
+                bits_rows.extend(bits::run_bits(spec, &key, &dir)?);
+            }
             resolved.push(ResolvedRun {
                 variant: spec.variant.clone(),
                 pretraining: spec.pretraining.name().into(),
                 seed: spec.seed,
                 key,
                 method: spec.config.method.name().into(),
+                cpu: run_cpu(&dir),
             });
         }
+        let mut machines: Vec<String> = resolved.iter().map(|r| r.cpu.clone()).collect();
+        machines.sort();
+        machines.dedup();
         let config = Resolved {
             experiment: exp.name(),
             preset: &base.name,
@@ -228,6 +243,7 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             dataset_sha256: &ds.manifest.sha256,
             cache: opts.cache.display().to_string(),
             base: &base,
+            machines: machines.clone(),
             runs: resolved,
         };
         write_atomic(
@@ -235,7 +251,10 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             toml::to_string(&config)?.as_bytes(),
         )?;
         write_csv(&out.join("runs.csv"), &rows)?;
-        let mut report = write_outputs(exp, &base.name, &rows, &out)?;
+        if exp == Experiment::Fig4 {
+            write_csv(&out.join(BITS_CSV), &bits_rows)?;
+        }
+        let mut report = write_outputs(exp, &base.name, &rows, &bits_rows, &machines, &out)?;
         report.trained = trained;
         report.cached = cached;
         reports.push(report);
@@ -272,7 +291,23 @@ pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
         .and_then(|n| n.strip_prefix(&format!("{}-", exp.name())))
         .unwrap_or("csv")
         .to_string();
-    write_outputs(exp, &preset, &rows, &dir)
+    // The PID bits beside the accuracies, when the results folder has them.
+    let bits_path = csv_path.with_file_name(BITS_CSV);
+    let bits_rows = if bits_path.exists() {
+        bits::read_bits_csv(&bits_path)?
+    } else {
+        Vec::new()
+    };
+    write_outputs(exp, &preset, &rows, &bits_rows, &[], &dir)
+}
+
+/// The CPU model a finished run recorded (runs from before the field: "not recorded").
+fn run_cpu(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j["cpu"].as_str().map(String::from))
+        .unwrap_or_else(|| "not recorded".into())
 }
 
 pub fn read_runs_csv(path: &Path) -> Result<Vec<TidyRow>> {
@@ -292,10 +327,33 @@ pub fn read_runs_csv(path: &Path) -> Result<Vec<TidyRow>> {
         })
 }
 
-fn write_outputs(exp: Experiment, preset: &str, rows: &[TidyRow], out: &Path) -> Result<Report> {
-    let summary = summarize(exp, rows);
+fn write_outputs(
+    exp: Experiment,
+    preset: &str,
+    rows: &[TidyRow],
+    bits_rows: &[bits::BitsRow],
+    machines: &[String],
+    out: &Path,
+) -> Result<Report> {
+    let mut summary = summarize(exp, rows);
+    let mut md = markdown(exp, preset, &summary);
+    if !machines.is_empty() {
+        md += &format!(
+            "\nTrained on: {}. Training numbers are bit-identical only on the same CPU model; compare machines by seeds.\n",
+            machines.join("; ")
+        );
+    }
+    if !bits_rows.is_empty() {
+        let b = bits::summarize_bits(bits_rows);
+        md += &bits::bits_markdown(&summary, &b);
+        crate::figures::save(
+            &bits::bits_figure(preset, rows, &b),
+            out,
+            &format!("{}_bits", exp.name()),
+        )?;
+        summary.extend(b);
+    }
     write_csv(&out.join("summary.csv"), &summary)?;
-    let md = markdown(exp, preset, &summary);
     write_atomic(&out.join("summary.md"), md.as_bytes())?;
     let stem = exp.name();
     let canvas = match exp {

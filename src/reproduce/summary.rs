@@ -130,6 +130,17 @@ fn metrics_at(rows: &[&TidyRow]) -> BTreeMap<String, f64> {
     m
 }
 
+/// Distinct names in first-seen order.
+pub fn first_seen<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = Vec::new();
+    for n in names {
+        if !v.contains(&n) {
+            v.push(n);
+        }
+    }
+    v
+}
+
 /// The variants of `rows` in first-seen order.
 pub fn variants(rows: &[TidyRow]) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
@@ -213,13 +224,7 @@ pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String
     s += "\n|---|---|";
     s += &"---|".repeat(cols.len());
     s += "\n";
-    let mut vars: Vec<&str> = Vec::new();
-    for r in summary {
-        if !vars.contains(&r.variant.as_str()) {
-            vars.push(&r.variant);
-        }
-    }
-    for v in vars {
+    for v in first_seen(summary.iter().map(|r| r.variant.as_str())) {
         let n = summary
             .iter()
             .find(|r| r.variant == v)
@@ -246,7 +251,7 @@ pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String
     s
 }
 
-fn display_order(exp: Experiment, rows: &[TidyRow]) -> Vec<String> {
+pub fn display_order(exp: Experiment, rows: &[TidyRow]) -> Vec<String> {
     let known: Vec<String> = match exp {
         Experiment::Fig4 => FIG4_METHODS.iter().map(|m| m.1.to_string()).collect(),
         Experiment::Fig5 => FIG5_LOSSES.iter().map(|m| m.1.to_string()).collect(),
@@ -288,6 +293,7 @@ pub fn bar_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
         ),
         groups: groups.iter().map(|g| g.to_string()).collect(),
         chance: vec![10.0, 10.0, 10.0, 50.0],
+        line_label: "chance".into(),
         series,
         y_label: "balanced accuracy (%)".into(),
     })

@@ -449,6 +449,8 @@ fn run_method<M: Method>(
     }
     bar.finish_and_clear();
 
+    // A PID estimate of an earlier state of this run directory no longer describes the model.
+    let _ = std::fs::remove_file(out.join(model_pid::PID_CSV));
     let probe = match last_probe {
         Some(p) => p,
         None => probe_model(&model.valid(), &ds, &store, cfg, cfg.epochs as u64)?,
@@ -460,6 +462,7 @@ fn run_method<M: Method>(
         "dataset": dataset.display().to_string(),
         "dataset_sha256": ds.manifest.sha256,
         "crate_version": env!("CARGO_PKG_VERSION"),
+        "cpu": crate::device::cpu_model(),
         "device": match cfg.device {
             Backend::Cpu => "cpu (burn flex)".to_string(),
             b => format!("{b} (burn {b})"),
@@ -549,10 +552,14 @@ pub enum FeatureKind {
     Joint,
     /// One feature per modality ([`Method::modality_features`]), for the PID estimator.
     PerModality,
+    /// The PID estimator's views ([`Method::pid_views`]): two per-modality features, and a third,
+    /// fused one for methods that fuse the modalities.
+    PidViews,
 }
 
 /// Features of the pairs of `set` (at most `max_pairs`, 0: all) from fresh weak crops keyed by
-/// `key_epoch`; returns one row-major matrix per output (1 joint or 2 per-modality), their
+/// `key_epoch`; returns one row-major matrix per output (1 joint, 2 per-modality, or 2-3 PID
+/// views), their
 /// widths, and the pairs' labels.
 #[allow(clippy::too_many_arguments)]
 pub fn extract_features<M: Method>(
@@ -571,9 +578,8 @@ pub fn extract_features<M: Method>(
         pairs.truncate(max_pairs);
     }
     let train = set.starts_with("train");
-    let n_out = if kind == FeatureKind::Joint { 1 } else { 2 };
-    let mut x: Vec<Vec<f32>> = vec![Vec::new(); n_out];
-    let mut dims = vec![0; n_out];
+    let mut x: Vec<Vec<f32>> = Vec::new();
+    let mut dims = Vec::new();
     let to_vec = |z: Tensor<2>| {
         z.into_data()
             .convert::<f32>()
@@ -616,7 +622,13 @@ pub fn extract_features<M: Method>(
                 let (a, b) = model.modality_features(x1, x2);
                 vec![a, b]
             }
+            FeatureKind::PidViews => {
+                let (a, b, z) = model.pid_views(x1, x2);
+                [Some(a), Some(b), z].into_iter().flatten().collect()
+            }
         };
+        x.resize(zs.len(), Vec::new());
+        dims.resize(zs.len(), 0);
         for (k, z) in zs.into_iter().enumerate() {
             dims[k] = z.dims()[1];
             x[k].extend(to_vec(z)?);

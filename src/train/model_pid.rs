@@ -1,9 +1,11 @@
-//! `rusbench pid model --run DIR`: the PID a trained model's representation holds about each task
-//! (k-means per modality, then BROJA on (cluster 1, cluster 2, label); Liang et al. 2023), beside
-//! the run's probe accuracies and the task's true PID.
+//! `rusbench pid model --run DIR`: the PID a trained model's representation holds about each
+//! task, beside the run's probe accuracies and the task's true PID. Default estimator: held-out
+//! linear probes ([`crate::pid::probe_estimate`]), fitted on the unbiased training pairs the
+//! run's probe used and read on the unbiased test pairs, with the final probe's crops; baseline:
+//! k-means per modality + BROJA (Liang et al. 2023) on the training pairs.
 
 use super::batch::ImageStore;
-use super::{FeatureKind, ProbeRow, TrainConfig, extract_features};
+use super::{Extracted, FeatureKind, ProbeRow, TrainConfig, extract_features};
 use crate::data::trifeatures::Dataset;
 use crate::data::trifeatures::dataset::write_atomic;
 use crate::methods::comm::Comm;
@@ -13,18 +15,46 @@ use crate::methods::factorcl::FactorCl;
 use crate::methods::simclr::SimClr;
 use crate::methods::supervised::Supervised;
 use crate::methods::{Method, MethodKind};
+use crate::pid::Decomposition;
 use crate::pid::estimate::{clustered_pid, kmeans};
+use crate::pid::probe_estimate::{Matrix, ProbePidConfig, ViewSet, probe_pid};
 use crate::pid::tasks::closed_form;
 use anyhow::{Context, Result, anyhow, bail};
 use burn::tensor::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// The file a run's estimate is written to.
+pub const PID_CSV: &str = "pid.csv";
+
+/// Training pairs the estimate is fitted on unless `--max-pairs` says otherwise (at most the
+/// run's probe pairs): feature extraction dominates the cost (three forward passes per pair for
+/// CoMM), and 4,000 pairs keep one fig4 run's estimate within half a minute on 2 cores.
+pub const DEFAULT_FIT_PAIRS: usize = 4_000;
+
+/// Which representation-PID estimator to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidEstimator {
+    /// Held-out linear probes (the default).
+    Probe,
+    /// k-means with this many clusters per modality, then BROJA.
+    Kmeans(usize),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ModelPidRow {
     pub task: String,
-    pub clusters: usize,
-    pub n_pairs: usize,
+    /// probe | kmeans
+    pub estimator: String,
+    /// [`crate::pid::probe_estimate::VERSION`] (probe) or 0 (k-means).
+    pub version: u32,
+    /// fused | concat (the joint view the probe estimator read) | - (k-means: sources only).
+    pub joint: String,
+    /// Values per discretised source (task classes, or clusters).
+    pub k: usize,
+    /// Pairs the probes (or k-means) were fitted on, and pairs the estimate was read on.
+    pub n_fit: usize,
+    pub n_eval: usize,
     #[serde(rename = "R")]
     pub r: f64,
     #[serde(rename = "U1")]
@@ -43,31 +73,82 @@ pub struct ModelPidRow {
     pub true_s: f64,
 }
 
-/// Estimate the PID of a finished run's representation on its unbiased training pairs.
-pub fn model_pid(run: &Path, clusters: usize, max_pairs: usize) -> Result<Vec<ModelPidRow>> {
-    let run_json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(run.join("run.json")).with_context(|| {
-            format!(
-                "{} is not a finished run (no run.json); train it with rusbench train",
-                run.display()
-            )
-        })?,
-    )
-    .with_context(|| format!("{}/run.json is corrupt", run.display()))?;
-    let cfg: TrainConfig = serde_json::from_value(run_json["config"].clone())
-        .with_context(|| format!("{}/run.json has no valid config", run.display()))?;
-    let dataset = PathBuf::from(
-        run_json["dataset"]
-            .as_str()
-            .ok_or_else(|| anyhow!("{}/run.json names no dataset", run.display()))?,
-    );
-    match cfg.method {
-        MethodKind::Comm => estimate::<Comm>(run, &cfg, &dataset, clusters, max_pairs),
-        MethodKind::Cross => estimate::<Cross>(run, &cfg, &dataset, clusters, max_pairs),
-        MethodKind::CrossSelf => estimate::<CrossSelf>(run, &cfg, &dataset, clusters, max_pairs),
-        MethodKind::Simclr => estimate::<SimClr>(run, &cfg, &dataset, clusters, max_pairs),
-        MethodKind::Supervised => estimate::<Supervised>(run, &cfg, &dataset, clusters, max_pairs),
-        MethodKind::Factorcl => estimate::<FactorCl>(run, &cfg, &dataset, clusters, max_pairs),
+const TASKS: [&str; 4] = ["share", "unique1", "unique2", "synergy"];
+
+/// Estimate the PID of a finished run's representation; writes `RUN/pid.csv`. `max_pairs`
+/// caps the fitting pairs (0: [`DEFAULT_FIT_PAIRS`], or fewer if the run's probe used fewer).
+pub fn model_pid(
+    run: &Path,
+    estimator: PidEstimator,
+    max_pairs: usize,
+) -> Result<Vec<ModelPidRow>> {
+    let (cfg, dataset) = read_run(run)?;
+    let go = match cfg.method {
+        MethodKind::Comm => estimate::<Comm>,
+        MethodKind::Cross => estimate::<Cross>,
+        MethodKind::CrossSelf => estimate::<CrossSelf>,
+        MethodKind::Simclr => estimate::<SimClr>,
+        MethodKind::Supervised => estimate::<Supervised>,
+        MethodKind::Factorcl => estimate::<FactorCl>,
+    };
+    go(run, &cfg, &dataset, estimator, max_pairs)
+}
+
+/// The estimate in `RUN/pid.csv` if it was made by `estimator`, else a fresh one.
+pub fn model_pid_cached(run: &Path, estimator: PidEstimator) -> Result<Vec<ModelPidRow>> {
+    let path = run.join(PID_CSV);
+    if let Ok(mut r) = csv::Reader::from_path(&path) {
+        let rows: Vec<ModelPidRow> = r
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        let want = match estimator {
+            PidEstimator::Probe => ("probe", 0, crate::pid::probe_estimate::VERSION),
+            PidEstimator::Kmeans(k) => ("kmeans", k, 0),
+        };
+        let same = |r: &ModelPidRow| {
+            r.estimator == want.0 && (want.1 == 0 || r.k == want.1) && r.version == want.2
+        };
+        if rows.len() == TASKS.len() && rows.iter().all(same) {
+            return Ok(rows);
+        }
+    }
+    model_pid(run, estimator, 0)
+}
+
+fn read_run(run: &Path) -> Result<(TrainConfig, PathBuf)> {
+    let path = run.join("run.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is not a finished run (no run.json); train it with rusbench train",
+            run.display()
+        )
+    })?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))?;
+    let cfg: TrainConfig = serde_json::from_value(json["config"].clone())
+        .with_context(|| format!("{} has no valid config", path.display()))?;
+    let dataset = json["dataset"]
+        .as_str()
+        .ok_or_else(|| anyhow!("{} names no dataset", path.display()))?;
+    Ok((cfg, PathBuf::from(dataset)))
+}
+
+/// Per-task labels of extracted pairs.
+fn task_labels(labels: &[[u8; 4]], t: usize) -> Vec<u32> {
+    labels.iter().map(|l| l[t] as u32).collect()
+}
+
+fn views<'a>(e: &'a Extracted, y: &'a [u32]) -> ViewSet<'a> {
+    let m = |i: usize| Matrix {
+        x: &e.0[i],
+        d: e.1[i],
+    };
+    ViewSet {
+        z1: m(0),
+        z2: m(1),
+        z12: (e.0.len() == 3).then(|| m(2)),
+        y,
     }
 }
 
@@ -75,10 +156,12 @@ fn estimate<M: Method>(
     run: &Path,
     cfg: &TrainConfig,
     dataset: &Path,
-    clusters: usize,
+    estimator: PidEstimator,
     max_pairs: usize,
 ) -> Result<Vec<ModelPidRow>> {
-    if clusters < 2 {
+    if let PidEstimator::Kmeans(k) = estimator
+        && k < 2
+    {
         bail!("--clusters must be at least 2");
     }
     let device = Device::flex();
@@ -92,50 +175,107 @@ fn estimate<M: Method>(
         })?;
     let ds = Dataset::open(dataset)?;
     let store = ImageStore::load(&ds)?;
-    let (x, dims, labels) = extract_features(
-        &model,
-        &ds,
-        &store,
-        "train_unbiased",
-        cfg.seed,
-        u64::MAX / 2,
-        max_pairs,
-        FeatureKind::PerModality,
-        &device,
-    )?;
-    let c1 = kmeans(&x[0], dims[0], clusters, cfg.seed, 100);
-    let c2 = kmeans(&x[1], dims[1], clusters, cfg.seed.wrapping_add(1), 100);
+    let cap = match (max_pairs, cfg.probe_max_pairs) {
+        (0, 0) => DEFAULT_FIT_PAIRS,
+        (0, p) => p.min(DEFAULT_FIT_PAIRS),
+        (m, _) => m,
+    };
+    // The final probe's crops (keyed by the last epoch), so bits and accuracies read the same views.
+    let extract = |set: &str, cap: usize, kind: FeatureKind| {
+        extract_features(
+            &model,
+            &ds,
+            &store,
+            set,
+            cfg.seed,
+            cfg.epochs as u64,
+            cap,
+            kind,
+            &device,
+        )
+    };
     let probe: Vec<ProbeRow> = csv::Reader::from_path(run.join("probe.csv"))
         .ok()
         .map(|mut r| r.deserialize().filter_map(|x| x.ok()).collect())
         .unwrap_or_default();
     let mut rows = Vec::new();
-    for (t, task) in ["share", "unique1", "unique2", "synergy"]
-        .iter()
-        .enumerate()
-    {
-        let ny = if t == 3 { 2 } else { 10 };
-        let y: Vec<u32> = labels.iter().map(|l| l[t] as u32).collect();
-        let b = clustered_pid(&c1, &c2, &y, clusters, ny)?;
+    let mut push = |t: usize,
+                    est: &str,
+                    joint: &str,
+                    k: usize,
+                    n: (usize, usize),
+                    d: Decomposition,
+                    gap: f64| {
         let truth = closed_form(t, 10, 0.1);
         rows.push(ModelPidRow {
-            task: task.to_string(),
-            clusters,
-            n_pairs: labels.len(),
-            r: b.pid.r,
-            u1: b.pid.u1,
-            u2: b.pid.u2,
-            s: b.pid.s,
-            gap_bits: b.gap_bits,
+            task: TASKS[t].into(),
+            estimator: est.into(),
+            version: if est == "probe" {
+                crate::pid::probe_estimate::VERSION
+            } else {
+                0
+            },
+            joint: joint.into(),
+            k,
+            n_fit: n.0,
+            n_eval: n.1,
+            r: d.r,
+            u1: d.u1,
+            u2: d.u2,
+            s: d.s,
+            gap_bits: gap,
             probe_balanced_accuracy: probe
                 .iter()
-                .find(|p| p.task == *task)
+                .find(|p| p.task == TASKS[t])
                 .map(|p| p.balanced_accuracy),
             true_r: truth.r,
             true_u1: truth.u1,
             true_u2: truth.u2,
             true_s: truth.s,
         });
+    };
+    match estimator {
+        PidEstimator::Probe => {
+            let fit = extract("train_unbiased", cap, FeatureKind::PidViews)?;
+            let eval = extract("test_unbiased", 0, FeatureKind::PidViews)?;
+            for t in 0..TASKS.len() {
+                let ny = if t == 3 { 2 } else { 10 };
+                let (yf, ye) = (task_labels(&fit.2, t), task_labels(&eval.2, t));
+                let e = probe_pid(
+                    &views(&fit, &yf),
+                    &views(&eval, &ye),
+                    ny,
+                    &ProbePidConfig::default(),
+                )?;
+                push(
+                    t,
+                    "probe",
+                    e.joint.name(),
+                    ny,
+                    (yf.len(), ye.len()),
+                    e.pid,
+                    e.gap_bits,
+                );
+            }
+        }
+        PidEstimator::Kmeans(k) => {
+            let (x, dims, labels) = extract("train_unbiased", cap, FeatureKind::PerModality)?;
+            let c1 = kmeans(&x[0], dims[0], k, cfg.seed, 100);
+            let c2 = kmeans(&x[1], dims[1], k, cfg.seed.wrapping_add(1), 100);
+            for t in 0..TASKS.len() {
+                let ny = if t == 3 { 2 } else { 10 };
+                let b = clustered_pid(&c1, &c2, &task_labels(&labels, t), k, ny)?;
+                push(
+                    t,
+                    "kmeans",
+                    "-",
+                    k,
+                    (labels.len(), labels.len()),
+                    b.pid,
+                    b.gap_bits,
+                );
+            }
+        }
     }
     let mut buf = Vec::new();
     {
@@ -145,6 +285,6 @@ fn estimate<M: Method>(
         }
         w.flush()?;
     }
-    write_atomic(&run.join("pid.csv"), &buf)?;
+    write_atomic(&run.join(PID_CSV), &buf)?;
     Ok(rows)
 }

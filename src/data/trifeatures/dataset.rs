@@ -88,9 +88,11 @@ pub struct Manifest {
     pub files: usize,
     /// SHA-256 over (relative path, NUL, SHA-256 of contents) of every covered file, sorted by path.
     pub sha256: String,
-    /// The PID of every task, once `rusbench pid tasks` has run on the dataset.
+    /// The PID of every task, once `rusbench pid tasks` has run on the dataset. Written and
+    /// read by the analysis layer (`pid::tasks::{attach_to_manifest, from_manifest}`); the data
+    /// layer keeps it as opaque JSON so that it knows nothing of the analysis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_pid: Option<Vec<crate::pid::tasks::TaskPidRow>>,
+    pub task_pid: Option<serde_json::Value>,
 }
 
 /// Options of one generation.
