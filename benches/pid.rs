@@ -6,6 +6,11 @@
 //! - `broja/synergy_unbiased_k10`: the ideal synergy task (2 x 10^6 support cells unlumped),
 //!   with lumping.
 //!
+//! - `probe_estimate/fig4_size/{fused,concat}`: the probe-based representation estimator on the
+//!   four tasks at a fig4 run's size (fit on 4,000 pairs, read on 4,270; 64-dimensional
+//!   modality views of the `mixed` simulation; fused joint view 228-dimensional, or the
+//!   concatenation), i.e. one run's estimate without its feature extraction.
+//!
 //! The achieved gaps are printed once before timing.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -14,6 +19,8 @@ use rusbench::data::trifeatures::recipe::PairRecipe;
 use rusbench::pid::broja::{BrojaOptions, broja};
 use rusbench::pid::cases::parse_cases;
 use rusbench::pid::pmf::Pmf;
+use rusbench::pid::probe_estimate::{ProbePidConfig, probe_pid};
+use rusbench::pid::simulate::{Scenario, sample};
 use rusbench::pid::tasks::{ideal_pairs, task_pmf};
 use std::hint::black_box;
 
@@ -67,6 +74,27 @@ fn bench(c: &mut Criterion) {
                 .sum::<f64>()
         })
     });
+    g.finish();
+
+    let (fit, eval) = (
+        sample(Scenario::Mixed, &rules, 4_000, 1),
+        sample(Scenario::Mixed, &rules, 4_270, 2),
+    );
+    let estimate_all = |fused: bool| {
+        for t in 0..4 {
+            let ny = if t == 3 { 2 } else { 10 };
+            let (yf, ye) = (fit.task_labels(t), eval.task_labels(t));
+            let (mut a, mut b) = (fit.views(&yf), eval.views(&ye));
+            if !fused {
+                (a.z12, b.z12) = (None, None);
+            }
+            black_box(probe_pid(&a, &b, ny, &ProbePidConfig::default()).unwrap());
+        }
+    };
+    let mut g = c.benchmark_group("probe_estimate");
+    g.sample_size(10);
+    g.bench_function("fig4_size/fused", |b| b.iter(|| estimate_all(true)));
+    g.bench_function("fig4_size/concat", |b| b.iter(|| estimate_all(false)));
     g.finish();
 }
 
