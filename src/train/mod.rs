@@ -7,6 +7,7 @@
 //! the seed.
 
 pub mod batch;
+pub mod checkpoint;
 pub mod model_pid;
 
 use crate::augment::{AugmentKey, Augmentation};
@@ -259,7 +260,7 @@ fn run_method<M: Method>(
         ..cfg.clone()
     })?;
     let ckpt = out.join("checkpoint");
-    let state_path = ckpt.join("state.json");
+    let state_path = ckpt.join(checkpoint::STATE);
 
     device.seed(cfg.seed);
     let mut model = M::init(&settings, &device);
@@ -269,35 +270,38 @@ fn run_method<M: Method>(
     let mut start = 0;
     let mut rows: Vec<EpochRow> = Vec::new();
     let mut curve: Vec<CurveRow> = Vec::new();
-    if resume && state_path.exists() {
-        let state: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&state_path)?)?;
-        if state["resume_key"].as_str() != Some(resume_key.as_str()) {
+    let state = if resume {
+        checkpoint::read_state(&ckpt)?
+    } else {
+        None
+    };
+    if let Some(state) = &state {
+        if state.resume_key != resume_key {
             bail!(
                 "{} was made with another config; resume with the same preset or choose another --out",
                 out.display()
             );
         }
-        start = state["epoch"].as_u64().unwrap_or(0) as usize;
-        model = model.try_load_file(ckpt.join("model.bpk")).map_err(|e| {
+        start = state.epoch;
+        // Files of an epoch a kill interrupted before state.json named it.
+        checkpoint::prune(&ckpt, state);
+        let files = state.files(&ckpt);
+        let corrupt = |what: &str, e: String| {
             anyhow!(
-                "corrupt checkpoint in {}: {e:?}; delete it to restart",
-                ckpt.display()
+                "corrupt {what} in {} ({e}); delete the run directory to restart",
+                files.display()
             )
-        })?;
-        optim = optim.load(ckpt.join("optim.bpk")).map_err(|e| {
-            anyhow!(
-                "corrupt optimizer checkpoint in {}: {e:?}; delete it to restart",
-                ckpt.display()
-            )
-        })?;
+        };
+        model = model
+            .try_load_file(files.join("model.bpk"))
+            .map_err(|e| corrupt("model checkpoint", format!("{e:?}")))?;
+        optim = optim
+            .load(files.join("optim.bpk"))
+            .map_err(|e| corrupt("optimizer checkpoint", format!("{e:?}")))?;
         if M::AUX {
-            aux_optim = aux_optim.load(ckpt.join("optim_aux.bpk")).map_err(|e| {
-                anyhow!(
-                    "corrupt optimizer checkpoint in {}: {e:?}; delete it to restart",
-                    ckpt.display()
-                )
-            })?;
+            aux_optim = aux_optim
+                .load(files.join("optim_aux.bpk"))
+                .map_err(|e| corrupt("optimizer checkpoint", format!("{e:?}")))?;
         }
         rows = read_rows(&out.join("epochs.csv"), names.len())?;
         rows.truncate(start);
@@ -427,25 +431,16 @@ fn run_method<M: Method>(
             }));
             write_csv(&out.join("probe_curve.csv"), &curve)?;
         }
-        // Checkpoint: model and optimizer first, then the state that points at them.
+        // Checkpoint: this epoch's files in a directory of their own, then the state that
+        // names it (atomic as a whole: see `checkpoint`).
         std::fs::create_dir_all(&ckpt)?;
-        model
-            .clone()
-            .save_file(ckpt.join("model.bpk"))
-            .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
-        optim
-            .save(ckpt.join("optim.bpk"))
-            .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
-        if M::AUX {
-            aux_optim
-                .save(ckpt.join("optim_aux.bpk"))
-                .map_err(|e| anyhow!("cannot write checkpoint: {e:?}"))?;
-        }
-        let state = serde_json::json!({ "epoch": epoch + 1, "config": config_text, "resume_key": resume_key });
-        write_atomic(
-            &state_path,
-            serde_json::to_string_pretty(&state)?.as_bytes(),
-        )?;
+        let state = checkpoint::State {
+            epoch: epoch + 1,
+            config: config_text.clone(),
+            resume_key: resume_key.clone(),
+            dir: None,
+        };
+        checkpoint::save(&ckpt, &state, &model, &optim, M::AUX.then_some(&aux_optim))?;
     }
     bar.finish_and_clear();
 

@@ -165,12 +165,16 @@ fn estimate<M: Method>(
         bail!("--clusters must be at least 2");
     }
     let device = Device::flex();
+    let ckpt = run.join("checkpoint");
+    let files = super::checkpoint::read_state(&ckpt)?
+        .ok_or_else(|| anyhow!("{} has no checkpoint; the run is incomplete", run.display()))?
+        .files(&ckpt);
     let model = M::init(&cfg.settings(), &device)
-        .try_load_file(run.join("checkpoint").join("model.bpk"))
+        .try_load_file(files.join("model.bpk"))
         .map_err(|e| {
             anyhow!(
-                "cannot load {}/checkpoint/model.bpk ({e:?}); the run is incomplete or corrupt",
-                run.display()
+                "cannot load {}/model.bpk ({e:?}); the run is incomplete or corrupt",
+                files.display()
             )
         })?;
     let ds = Dataset::open(dataset)?;
