@@ -25,7 +25,8 @@ pub struct GenArgs {
     /// Also write preview.png, a labelled contact sheet of the dataset.
     #[arg(long)]
     pub preview: bool,
-    /// Replace an existing dataset of a different recipe at --out.
+    /// Replace an existing rusbench dataset of a different recipe at --out (a directory holding
+    /// anything else is never deleted; an empty one needs no --force).
     #[arg(long)]
     pub force: bool,
     /// Worker threads (the output is identical for any count).

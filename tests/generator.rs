@@ -234,6 +234,39 @@ fn verify_detects_a_changed_byte() {
 }
 
 #[test]
+fn force_never_deletes_what_the_tool_did_not_make() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_recipe(tmp.path(), &small(42));
+    let a_s = a.to_str().unwrap();
+    // A directory of someone's files: refused, with or without --force, and left as it was.
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("main.rs"), "fn main() {}").unwrap();
+    for force in [false, true] {
+        let mut args = vec!["--recipe", a_s, "--out", src.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        let o = run(&args);
+        let e = stderr(&o);
+        assert!(
+            !o.status.success() && e.lines().count() == 1 && e.contains("not a rusbench dataset"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(src.join("main.rs")).unwrap(),
+            "fn main() {}"
+        );
+    }
+    // An empty directory holds nothing to lose: it is filled without --force.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = run(&["--recipe", a_s, "--out", empty.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(Dataset::open(&empty).is_ok());
+}
+
+#[test]
 fn cli_is_idempotent_refuses_other_recipes_and_forces() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ds");

@@ -99,7 +99,7 @@ pub struct Manifest {
 #[derive(Clone, Debug, Default)]
 pub struct GenerateOptions {
     pub out: PathBuf,
-    /// Replace a dataset of a different recipe (or a non-dataset directory) at `out`.
+    /// Replace a dataset of a different recipe at `out` (never a directory of other files).
     pub force: bool,
     /// Also write `preview.png`.
     pub preview: bool,
@@ -152,14 +152,18 @@ fn generate_inner(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
         }
         return Ok(Outcome::AlreadyPresent(m));
     }
-    if let Some(other) = &existing
-        && !opts.force
-    {
-        bail!(
+    match &existing {
+        // --force replaces only what this tool made: never a directory of other files.
+        Some(Existing::NotADataset) => bail!(
+            "{} holds files that are not a rusbench dataset; --force replaces only rusbench datasets, so choose another --out",
+            out.display()
+        ),
+        Some(other @ Existing::Other(_)) if !opts.force => bail!(
             "{} already holds {}; pass --force to replace it or choose another --out",
             out.display(),
             other.describe()
-        );
+        ),
+        _ => {}
     }
 
     let parent = parent_of(out);
@@ -214,6 +218,8 @@ impl Drop for RemoveOnDrop {
 enum Existing {
     Same(Manifest),
     Other(Manifest),
+    /// An empty directory: nothing to lose, replaced without --force.
+    Empty,
     NotADataset,
 }
 
@@ -225,6 +231,7 @@ impl Existing {
                 "a dataset of a different recipe ({:?}, seed {})",
                 m.recipe.name, m.seed
             ),
+            Existing::Empty => "nothing".into(),
             Existing::NotADataset => "files that are not a rusbench dataset".into(),
         }
     }
@@ -238,7 +245,7 @@ fn classify_existing(out: &Path, recipe: &Recipe) -> Result<Existing> {
         );
     }
     if fs::read_dir(out)?.next().is_none() {
-        return Ok(Existing::NotADataset);
+        return Ok(Existing::Empty);
     }
     match read_manifest(out) {
         Ok(m) if m.fingerprint == recipe.fingerprint() => Ok(Existing::Same(m)),
