@@ -159,6 +159,26 @@ fn bad_presets_are_refused() {
             "batch_size",
         ),
         (format!("{good}\nfoo = 1\n"), "malformed preset"),
+        // Every number finite and in range, named in the message.
+        (good.replace("lr = 0.0003", "lr = inf"), "lr = inf"),
+        (good.replace("lr = 0.0003", "lr = -1.0"), "lr = -1"),
+        (
+            good.replace("temperature = 0.1", "temperature = inf"),
+            "temperature = inf",
+        ),
+        (
+            good.replace("temperature = 0.1", "temperature = 0.0"),
+            "temperature = 0",
+        ),
+        (
+            good.replace("weight_decay = 0.0001", "weight_decay = inf"),
+            "weight_decay = inf",
+        ),
+        (
+            good.replace("weight_decay = 0.0001", "weight_decay = nan"),
+            "weight_decay = NaN",
+        ),
+        (good.replace("epochs = 1", "epochs = 0"), "epochs = 0"),
         (
             good.replace(
                 "augment = [\"all\", \"all\"]",

@@ -120,15 +120,29 @@ impl TrainConfig {
                 self.pairs
             );
         }
-        if self.epochs == 0 || self.batch_size < 2 {
-            bail!("epochs must be >= 1 and batch_size >= 2 (contrastive losses need negatives)");
+        // Every number finite and in a range that can train, named in the error with the fix.
+        let ints = [
+            ("epochs", self.epochs, 1, 100_000),
+            ("batch_size", self.batch_size, 2, 65_536),
+        ];
+        for (key, v, lo, hi) in ints {
+            if !(lo..=hi).contains(&v) {
+                bail!(
+                    "{key} = {v} is out of range; use {lo}..={hi} (contrastive batches need 2 pairs)"
+                );
+            }
         }
-        if !(self.lr > 0.0
-            && self.lr.is_finite()
-            && self.temperature > 0.0
-            && self.weight_decay >= 0.0)
-        {
-            bail!("lr and temperature must be positive and finite, weight_decay non-negative");
+        let floats = [
+            ("lr", self.lr, f64::MIN_POSITIVE, 1.0),
+            ("temperature", self.temperature, f64::MIN_POSITIVE, 100.0),
+            ("weight_decay", self.weight_decay, 0.0, 1.0),
+        ];
+        for (key, v, lo, hi) in floats {
+            if !(v.is_finite() && v >= lo && v <= hi) {
+                bail!(
+                    "{key} = {v} is out of range; use a finite value in [{lo:e}, {hi}] (positive for lr and temperature)"
+                );
+            }
         }
         if let Some(d) = self.fusion_dim {
             let heads = crate::methods::comm::CommConfig::at(self.model)
