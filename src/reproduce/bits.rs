@@ -90,14 +90,29 @@ pub fn run_bits(spec: &RunSpec, key: &str, dir: &Path) -> Result<Vec<BitsRow>> {
 pub fn read_bits_csv(path: &Path) -> Result<Vec<BitsRow>> {
     let mut r =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    r.deserialize::<BitsRow>()
+    let rows = r
+        .deserialize::<BitsRow>()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             anyhow!(
                 "{} is not a bits.csv ({e}); rerun reproduce to regenerate it",
                 path.display()
             )
-        })
+        })?;
+    // Bits of a task with k classes lie in [0, log2 k]; anything else is a corrupt file.
+    if let Some((i, b)) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, b)| !(b.bits.is_finite() && (0.0..=10f64.log2() + 1e-9).contains(&b.bits)))
+    {
+        anyhow::bail!(
+            "{} line {}: {} bits is impossible; the file is corrupt, rerun reproduce",
+            path.display(),
+            i + 2,
+            b.bits
+        );
+    }
+    Ok(rows)
 }
 
 /// Mean ± std over seeds of each variant's atoms, as summary rows `R_bits`, ... (`paper` holds

@@ -5,6 +5,7 @@
 //! tidy `runs.csv`, `summary.csv`/`summary.md` and the figure (PNG + SVG).
 
 pub mod bits;
+pub mod check;
 pub mod experiments;
 pub mod summary;
 
@@ -279,6 +280,7 @@ pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
             first.experiment
         )
     })?;
+    check::check_rows(exp, &rows, csv_path)?;
     let dir = out
         .map(Path::to_path_buf)
         .or_else(|| csv_path.parent().map(Path::to_path_buf))
