@@ -4,7 +4,7 @@
 use crate::augment::{AugmentKey, Augmentation, Image};
 use crate::data::trifeatures::Dataset;
 use crate::data::trifeatures::dataset::PairRecord;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 
@@ -17,18 +17,29 @@ pub struct ImageStore {
 
 impl ImageStore {
     pub fn load(ds: &Dataset) -> Result<Self> {
-        let load = |recs: &[crate::data::trifeatures::dataset::ImageRecord]| -> Result<Vec<image::RgbImage>> {
-            recs.par_iter()
-                .map(|r| {
-                    image::open(ds.root.join(&r.file))
+        let (train, test) = ds.read_checked()?;
+        let decode = |files: &[crate::data::trifeatures::dataset::ImageRecord],
+                      bytes: Vec<Vec<u8>>|
+         -> Result<Vec<image::RgbImage>> {
+            files
+                .par_iter()
+                .zip(bytes.into_par_iter())
+                .map(|(r, b)| {
+                    image::load_from_memory(&b)
                         .map(|i| i.to_rgb8())
-                        .with_context(|| format!("dataset {} has an unreadable {}; regenerate it", ds.root.display(), r.file))
+                        .map_err(|e| {
+                            anyhow::anyhow!(
+                                "dataset {} has an unreadable {} ({e}); regenerate it",
+                                ds.root.display(),
+                                r.file
+                            )
+                        })
                 })
                 .collect()
         };
         Ok(ImageStore {
-            train: load(&ds.train)?,
-            test: load(&ds.test)?,
+            train: decode(&ds.train, train)?,
+            test: decode(&ds.test, test)?,
             canvas: ds.manifest.recipe.canvas,
         })
     }

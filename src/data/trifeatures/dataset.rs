@@ -594,41 +594,52 @@ impl Dataset {
 
     /// Recompute the hash over every covered file and compare it with the manifest.
     pub fn verify(&self) -> Result<()> {
-        let mut names: Vec<String> = self
+        self.read_checked().map(|_| ())
+    }
+
+    /// Every image's bytes (train, test), read while the whole dataset is checked against its
+    /// manifest hash: a changed, swapped or missing file is refused, never trained on. The bytes
+    /// are read anyway, so the check costs only the hashing.
+    pub fn read_checked(&self) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+        let read = |n: &str| {
+            fs::read(self.root.join(n)).with_context(|| {
+                format!(
+                    "dataset {} is missing {n}; regenerate it",
+                    self.root.display()
+                )
+            })
+        };
+        let images = |recs: &[ImageRecord]| -> Result<Vec<Vec<u8>>> {
+            recs.par_iter().map(|r| read(&r.file)).collect()
+        };
+        let (train, test) = (images(&self.train)?, images(&self.test)?);
+        let mut digests: Vec<(String, [u8; 32])> = self
             .train
             .iter()
             .chain(&self.test)
-            .map(|r| r.file.clone())
+            .zip(train.iter().chain(&test))
+            .map(|(r, b)| (r.file.clone(), Sha256::digest(b).into()))
             .collect();
-        names.push("images.csv".into());
-        names.extend(PAIR_SETS.iter().map(|(n, ..)| format!("pairs/{n}.csv")));
-        names.sort();
-        let digests: Vec<[u8; 32]> = names
-            .par_iter()
-            .map(|n| {
-                fs::read(self.root.join(n))
-                    .map(|b| Sha256::digest(&b).into())
-                    .with_context(|| {
-                        format!(
-                            "dataset {} is missing {n}; regenerate it",
-                            self.root.display()
-                        )
-                    })
-            })
-            .collect::<Result<_>>()?;
+        let mut others = vec!["images.csv".to_string()];
+        others.extend(PAIR_SETS.iter().map(|(n, ..)| format!("pairs/{n}.csv")));
+        for n in others {
+            let d = Sha256::digest(read(&n)?).into();
+            digests.push((n, d));
+        }
+        digests.sort();
         let mut h = Sha256::new();
-        for (n, d) in names.iter().zip(&digests) {
+        for (n, d) in &digests {
             h.update(n.as_bytes());
             h.update([0u8]);
             h.update(d);
         }
         if hex(&h.finalize()) != self.manifest.sha256 {
             bail!(
-                "dataset {} does not match its manifest hash (files changed or corrupt); regenerate it with gen-trifeature --force",
+                "dataset {} does not match its manifest hash: a file changed since it was generated; regenerate it with gen-trifeature --force",
                 self.root.display()
             );
         }
-        Ok(())
+        Ok((train, test))
     }
 
     pub fn images(&self, train: bool) -> &[ImageRecord] {
@@ -636,33 +647,59 @@ impl Dataset {
     }
 
     /// Read one pair set (`train_unbiased`, `train_biased`, `test_unbiased`, `test_biased`).
+    /// Every row is checked against `images.csv` (indices, file names, attributes) and the
+    /// task rules (labels), so a bad row is named instead of training on wrong data.
     pub fn pairs(&self, set: &str) -> Result<Vec<PairRecord>> {
         let path = self.root.join(format!("pairs/{set}.csv"));
         let mut rdr = csv::Reader::from_path(&path).with_context(|| {
             format!("cannot read {}; known sets: train_unbiased, train_biased, test_unbiased, test_biased", path.display())
         })?;
+        let rules = PairRules {
+            recipe: self.manifest.recipe.pairs.clone(),
+            mapping: self.mapping()?,
+        };
+        let images = self.images(set.starts_with("train"));
         let mut out = Vec::new();
         for rec in rdr.records() {
             let rec = rec.with_context(|| format!("{} is corrupt", path.display()))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let bad = |why: &str| {
+                anyhow!(
+                    "{} line {line}: {why}; regenerate the dataset with gen-trifeature --force",
+                    path.display()
+                )
+            };
             let v: Vec<usize> = [0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
                 .iter()
                 .map(|&k| rec.get(k).and_then(|s| s.parse().ok()))
                 .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    anyhow!(
-                        "{} has a malformed row {:?}",
-                        path.display(),
-                        rec.position()
-                    )
-                })?;
+                .ok_or_else(|| bad("malformed row"))?;
+            if v[2..].iter().any(|&x| x >= 10) {
+                return Err(bad("a value outside 0..10"));
+            }
             let b = |k: usize| v[k] as u8;
-            out.push(PairRecord {
+            let p = PairRecord {
                 index1: v[0],
                 index2: v[1],
                 attrs1: [b(2), b(3), b(4)],
                 attrs2: [b(5), b(6), b(7)],
                 labels: [b(8), b(9), b(10), b(11)],
-            });
+            };
+            for (i, f, a) in [(p.index1, 2, p.attrs1), (p.index2, 3, p.attrs2)] {
+                let img = images.get(i).ok_or_else(|| {
+                    bad(&format!(
+                        "image index {i} is out of range ({} images)",
+                        images.len()
+                    ))
+                })?;
+                if rec.get(f) != Some(img.file.as_str()) || img.attrs != a {
+                    return Err(bad(&format!("image {i} is {} in images.csv", img.file)));
+                }
+            }
+            if rules.labels(&p.attrs1, &p.attrs2) != p.labels {
+                return Err(bad("the labels disagree with the attributes"));
+            }
+            out.push(p);
         }
         Ok(out)
     }
