@@ -142,8 +142,9 @@ pub struct ProbePid {
 }
 
 /// Version of the estimator, stored with every estimate: a cached `pid.csv` of another version is
-/// recomputed.
-pub const VERSION: u32 = 1;
+/// recomputed. 2: the pmf's normaliser summed in cell order (version 1 varied in the last bits
+/// from run to run).
+pub const VERSION: u32 = 2;
 
 /// What one view's probe gives on the eval set.
 struct Readout {
