@@ -291,6 +291,19 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// Create the directory an output file goes into, with a one-line error naming it.
+fn create_parent(out: &std::path::Path) -> Result<()> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create {} ({e}); choose a writable --out",
+                parent.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 fn pid_simulate(ns: &[usize], seeds: u64, clusters: usize, out: &std::path::Path) -> Result<()> {
     use crate::pid::simulate::{Estimator, SimOptions, canonical_rules, simulate, summary_lines};
     if ns.iter().any(|&n| n < 20) || seeds == 0 || clusters < 2 {
@@ -304,14 +317,7 @@ fn pid_simulate(ns: &[usize], seeds: u64, clusters: usize, out: &std::path::Path
         estimators: vec![Estimator::Probe, Estimator::Kmeans(clusters)],
         ..SimOptions::default()
     };
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create {} ({e}); choose a writable --out",
-                parent.display()
-            )
-        })?;
-    }
+    create_parent(out)?;
     let bar = indicatif::ProgressBar::new((opts.scenarios.len() * ns.len()) as u64 * seeds);
     let rows = simulate(&opts, &canonical_rules(), || bar.inc(1))?;
     bar.finish_and_clear();
@@ -353,14 +359,7 @@ fn pid_tasks(dataset: &std::path::Path, out: &std::path::Path) -> Result<()> {
         }
         w.flush()?;
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| {
-            format!(
-                "cannot create {}; choose a writable --out",
-                parent.display()
-            )
-        })?;
-    }
+    create_parent(out)?;
     write_atomic(out, &buf)?;
 
     crate::pid::tasks::attach_to_manifest(&ds, dataset, &rows)?;

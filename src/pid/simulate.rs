@@ -18,7 +18,7 @@ use super::broja::{BrojaOptions, broja};
 use super::estimate::{EstimateError, clustered_pid, kmeans};
 use super::pmf::Pmf;
 use super::probe_estimate::{Matrix, ProbePidConfig, ViewSet, probe_pid_crossfit};
-use crate::data::pairs::PairRules;
+use crate::data::pairs::{PairRules, Task};
 use crate::data::trifeatures::attributes::Attrs;
 use crate::rng::{Stream, item_rng};
 use rand::RngExt;
@@ -39,8 +39,6 @@ const SIGMA: f32 = 0.05;
 const PAIR_CODE: f32 = 2.0;
 /// Width of each modality's mixed features (a well-conditioned mixture of the 30 one-hot dims).
 const MIXED_DIM: usize = 64;
-
-pub const TASKS: [&str; 4] = ["share", "unique1", "unique2", "synergy"];
 
 /// A family of synthetic embeddings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,7 +236,7 @@ pub fn truth(
             0.0
         }) + eps / K as f64
     };
-    let ny = if t == 3 { 2 } else { K };
+    let ny = Task::ALL[t].n_classes();
     let mut dense = vec![vec![vec![0.0f64; ny]; K]; K];
     // Every pair of the ideal distribution once (uniform over the free attributes).
     let mut pairs = Vec::new();
@@ -356,8 +354,8 @@ pub fn simulate(
                         )),
                         Estimator::Probe => None,
                     };
-                    for (t, task) in TASKS.iter().enumerate() {
-                        let ny = if t == 3 { 2 } else { K };
+                    for (t, task) in Task::ALL.iter().enumerate() {
+                        let ny = Task::ALL[t].n_classes();
                         let y = s.task_labels(t);
                         let (k, got) = match &clusters {
                             Some((k, c1, c2)) => (*k, clustered_pid(c1, c2, &y, *k, ny)?.pid),
@@ -374,7 +372,7 @@ pub fn simulate(
                                 estimator: est.name().into(),
                                 n,
                                 k,
-                                task: format!("{}/{task}", scenario.name()),
+                                task: format!("{}/{}", scenario.name(), task.name()),
                                 atom: atom.into(),
                                 truth,
                                 estimate,

@@ -49,11 +49,10 @@ pub struct BitsRow {
 
 /// The true atom of `atom`'s task, bits.
 pub fn truth(atom: &str) -> f64 {
-    let (i, _) = ATOMS
+    let i = ATOMS
         .iter()
-        .enumerate()
-        .find(|(_, a)| a.0 == atom)
-        .unwrap_or((0, &ATOMS[0]));
+        .position(|a| a.0 == atom)
+        .expect("atoms are those of ATOMS");
     let d = closed_form(i, 10, 0.1);
     [d.r, d.u1, d.u2, d.s][i]
 }
@@ -64,8 +63,9 @@ pub fn run_bits(spec: &RunSpec, key: &str, dir: &Path) -> Result<Vec<BitsRow>> {
         .with_context(|| format!("PID estimate of run {}", dir.display()))?;
     Ok(ATOMS
         .iter()
-        .filter(|a| a.2 == spec.pretraining)
-        .filter_map(|&(atom, task, pre)| {
+        .enumerate()
+        .filter(|(_, a)| a.2 == spec.pretraining)
+        .filter_map(|(i, &(atom, task, pre))| {
             let r = rows.iter().find(|r| r.task == task)?;
             Some(BitsRow {
                 experiment: spec.experiment.name().into(),
@@ -75,7 +75,7 @@ pub fn run_bits(spec: &RunSpec, key: &str, dir: &Path) -> Result<Vec<BitsRow>> {
                 seed: spec.seed,
                 atom: atom.into(),
                 task: task.into(),
-                bits: [r.r, r.u1, r.u2, r.s][ATOMS.iter().position(|a| a.0 == atom)?],
+                bits: [r.r, r.u1, r.u2, r.s][i],
                 truth_bits: truth(atom),
                 estimator: r.estimator.clone(),
                 joint: r.joint.clone(),

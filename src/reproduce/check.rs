@@ -4,11 +4,10 @@
 
 use super::experiments::{Experiment, FIG4_METHODS, FIG5_LOSSES};
 use super::summary::{TidyRow, first_seen};
+use crate::data::pairs::Task;
 use anyhow::{Result, bail};
 use std::collections::BTreeSet;
 use std::path::Path;
-
-const TASKS: [&str; 4] = ["share", "unique1", "unique2", "synergy"];
 
 /// Refuse rows of another experiment, values outside [0, 1], runs without both pre-trainings or
 /// all four tasks at an epoch, variants with different seeds, and missing Fig. 4/5 variants.
@@ -32,7 +31,7 @@ pub fn check_rows(exp: Experiment, rows: &[TidyRow], path: &Path) -> Result<()> 
                 values
             );
         }
-        if !TASKS.contains(&r.task.as_str()) {
+        if !Task::ALL.iter().any(|t| t.name() == r.task) {
             bail!(
                 "{}: unknown task {:?}; the file is corrupt, rerun reproduce",
                 at(i),
@@ -87,7 +86,7 @@ pub fn check_rows(exp: Experiment, rows: &[TidyRow], path: &Path) -> Result<()> 
                         .filter(|r| r.epoch == e)
                         .map(|r| r.task.as_str())
                         .collect();
-                    if tasks.len() != TASKS.len() {
+                    if tasks.len() != Task::ALL.len() {
                         bail!(
                             "{}: {v} seed {s} {pre} epoch {e} has tasks {tasks:?}, not all four; the file is incomplete, rerun reproduce",
                             path.display()
@@ -108,7 +107,7 @@ mod tests {
         let mut out = Vec::new();
         for (_, v) in FIG4_METHODS {
             for pre in ["unbiased", "biased"] {
-                for t in TASKS {
+                for t in Task::ALL.map(Task::name) {
                     out.push(TidyRow {
                         experiment: "fig4".into(),
                         variant: v.into(),

@@ -6,8 +6,8 @@
 
 use super::batch::ImageStore;
 use super::{Extracted, FeatureKind, ProbeRow, TrainConfig, extract_features};
+use crate::data::pairs::Task;
 use crate::data::trifeatures::Dataset;
-use crate::data::trifeatures::dataset::write_atomic;
 use crate::methods::comm::Comm;
 use crate::methods::cross::Cross;
 use crate::methods::cross_self::CrossSelf;
@@ -73,8 +73,6 @@ pub struct ModelPidRow {
     pub true_s: f64,
 }
 
-const TASKS: [&str; 4] = ["share", "unique1", "unique2", "synergy"];
-
 /// Estimate the PID of a finished run's representation; writes `RUN/pid.csv`. `max_pairs`
 /// caps the fitting pairs (0: [`DEFAULT_FIT_PAIRS`], or fewer if the run's probe used fewer).
 pub fn model_pid(
@@ -109,7 +107,7 @@ pub fn model_pid_cached(run: &Path, estimator: PidEstimator) -> Result<Vec<Model
         let same = |r: &ModelPidRow| {
             r.estimator == want.0 && (want.1 == 0 || r.k == want.1) && r.version == want.2
         };
-        if rows.len() == TASKS.len() && rows.iter().all(same) {
+        if rows.len() == Task::ALL.len() && rows.iter().all(same) {
             return Ok(rows);
         }
     }
@@ -212,7 +210,7 @@ fn estimate<M: Method>(
                     gap: f64| {
         let truth = closed_form(t, 10, 0.1);
         rows.push(ModelPidRow {
-            task: TASKS[t].into(),
+            task: Task::ALL[t].name().into(),
             estimator: est.into(),
             version: if est == "probe" {
                 crate::pid::probe_estimate::VERSION
@@ -230,7 +228,7 @@ fn estimate<M: Method>(
             gap_bits: gap,
             probe_balanced_accuracy: probe
                 .iter()
-                .find(|p| p.task == TASKS[t])
+                .find(|p| p.task == Task::ALL[t].name())
                 .map(|p| p.balanced_accuracy),
             true_r: truth.r,
             true_u1: truth.u1,
@@ -242,8 +240,8 @@ fn estimate<M: Method>(
         PidEstimator::Probe => {
             let fit = extract("train_unbiased", cap, FeatureKind::PidViews)?;
             let eval = extract("test_unbiased", 0, FeatureKind::PidViews)?;
-            for t in 0..TASKS.len() {
-                let ny = if t == 3 { 2 } else { 10 };
+            for t in 0..Task::ALL.len() {
+                let ny = Task::ALL[t].n_classes();
                 let (yf, ye) = (task_labels(&fit.2, t), task_labels(&eval.2, t));
                 let e = probe_pid(
                     &views(&fit, &yf),
@@ -266,8 +264,8 @@ fn estimate<M: Method>(
             let (x, dims, labels) = extract("train_unbiased", cap, FeatureKind::PerModality)?;
             let c1 = kmeans(&x[0], dims[0], k, cfg.seed, 100);
             let c2 = kmeans(&x[1], dims[1], k, cfg.seed.wrapping_add(1), 100);
-            for t in 0..TASKS.len() {
-                let ny = if t == 3 { 2 } else { 10 };
+            for t in 0..Task::ALL.len() {
+                let ny = Task::ALL[t].n_classes();
                 let b = clustered_pid(&c1, &c2, &task_labels(&labels, t), k, ny)?;
                 push(
                     t,
@@ -281,14 +279,6 @@ fn estimate<M: Method>(
             }
         }
     }
-    let mut buf = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        for r in &rows {
-            w.serialize(r)?;
-        }
-        w.flush()?;
-    }
-    write_atomic(&run.join(PID_CSV), &buf)?;
+    super::write_csv(&run.join(PID_CSV), &rows)?;
     Ok(rows)
 }
