@@ -25,29 +25,34 @@ pub struct GenArgs {
     /// Also write preview.png, a labelled contact sheet of the dataset.
     #[arg(long)]
     pub preview: bool,
-    /// Replace an existing rusbench dataset of a different recipe at --out (a directory holding
-    /// anything else is never deleted; an empty one needs no --force).
+    /// Delete and regenerate a rusbench dataset of a different recipe or seed found at --out.
+    /// Only a directory with a rusbench manifest is ever deleted: one holding anything else is
+    /// refused, and an empty one is used without --force.
     #[arg(long)]
     pub force: bool,
+    /// Write a dataset larger than 17.2 GB of raw pixels (the limit that catches a typo such
+    /// as canvas = 2048 with 1000 renders before it fills the disk).
+    #[arg(long)]
+    pub allow_large: bool,
     /// Worker threads (the output is identical for any count).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Recompute every file's hash of an existing dataset at --out and compare it with its manifest.
+    /// Check the dataset at --out against its manifest instead of generating (re-hashes every
+    /// file and names the first that changed; needs no recipe when --out is given).
     #[arg(long)]
     pub verify: bool,
 }
 
 /// Run `gen-trifeature`: generate (or verify) a dataset and print a summary.
 pub fn run_gen(args: &GenArgs) -> Result<()> {
-    let mut recipe = Recipe::load(&args.recipe)?;
-    if let Some(seed) = args.seed {
-        recipe.seed = seed;
-    }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("data").join(&recipe.name));
+    let default_out = |r: &Recipe| PathBuf::from("data").join(&r.name);
     if args.verify {
+        // A dataset carries its recipe in its manifest: the recipe file only names the default
+        // --out.
+        let out = match &args.out {
+            Some(out) => out.clone(),
+            None => default_out(&Recipe::load(&args.recipe)?),
+        };
         let ds = Dataset::open(&out)?;
         ds.verify()?;
         println!(
@@ -58,12 +63,18 @@ pub fn run_gen(args: &GenArgs) -> Result<()> {
         );
         return Ok(());
     }
+    let mut recipe = Recipe::load(&args.recipe)?;
+    if let Some(seed) = args.seed {
+        recipe.seed = seed;
+    }
+    let out = args.out.clone().unwrap_or_else(|| default_out(&recipe));
     let opts = GenerateOptions {
         out: out.clone(),
         force: args.force,
         preview: args.preview,
         threads: args.threads,
         progress: true,
+        allow_large: args.allow_large,
     };
     let t0 = std::time::Instant::now();
     let outcome = generate(&recipe, &opts)?;
@@ -109,9 +120,27 @@ pub fn run_gen(args: &GenArgs) -> Result<()> {
 /// Print an error chain on one line and exit non-zero.
 pub fn exit_on_error(r: Result<()>) {
     if let Err(e) = r {
-        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes on one line, each cause once: many messages already quote their
+/// source (`cannot read X: <io error>`), and printing the chain again would repeat it.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        let text = text.trim();
+        if text.is_empty() || line.contains(text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(text);
+    }
+    line
 }
 
 /// `rusbench pid ...`
@@ -250,16 +279,14 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
         let pmf = match case.pmf {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("error: case {:?}: {e}; fix its pmf_dense", case.name);
-                failed.push(case.name);
+                failed.push(format!("case {:?} ({e})", case.name));
                 continue;
             }
         };
         let b = match broja::broja(&pmf, &broja::BrojaOptions::default()) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: case {:?}: {e}", case.name);
-                failed.push(case.name);
+                failed.push(format!("case {:?} ({e})", case.name));
                 continue;
             }
         };
@@ -282,8 +309,9 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
         out.flush()?;
     }
     if !failed.is_empty() {
+        // One line for all failed cases (the valid ones are on standard output).
         anyhow::bail!(
-            "{} of the cases are not valid pmfs: {}",
+            "{} of the cases could not be decomposed: {}; fix their pmf_dense",
             failed.len(),
             failed.join(", ")
         );
@@ -397,7 +425,7 @@ pub struct TrainArgs {
     /// Dataset directory [default: data/trifeature-64 for the small model, data/trifeature for paper].
     #[arg(long)]
     pub dataset: Option<PathBuf>,
-    /// Run directory [default: runs/<preset name>-seed<seed>].
+    /// Run directory [default: runs/<preset name>-<method>-seed<seed>].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the preset's seed.
@@ -543,4 +571,22 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
         print(r);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_names_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(crate::data::trifeatures::recipe::RecipeError::Read {
+            path: "x.toml".into(),
+            source: io,
+        });
+        let line = one_line(&e);
+        assert_eq!(line.matches("No such file").count(), 1, "{line}");
+        let e = anyhow::anyhow!("inner cause").context("outer step");
+        assert_eq!(one_line(&e), "outer step: inner cause");
+    }
 }

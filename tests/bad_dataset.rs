@@ -35,10 +35,17 @@ fn a_changed_dataset_is_refused_with_the_row_or_the_fix_named() {
     std::fs::write(&a, &bb).unwrap();
     std::fs::write(&b, &ba).unwrap();
     let e = format!("{:#}", ImageStore::load(&ds).err().unwrap());
+    let named = format!("{} changed", ds.train[0].file);
     assert!(
-        e.contains("manifest hash") && e.contains("gen-trifeature --force"),
+        e.contains(&named) && e.contains("gen-trifeature --force"),
         "{e}"
     );
+    // Without SHA256SUMS (datasets made before it) the change is still refused, unnamed.
+    let sums = std::fs::read(dir.join("SHA256SUMS")).unwrap();
+    std::fs::remove_file(dir.join("SHA256SUMS")).unwrap();
+    let e = format!("{:#}", ds.verify().unwrap_err());
+    assert!(e.contains("a file changed") && !e.contains(&named), "{e}");
+    std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
     std::fs::write(&a, &ba).unwrap();
     std::fs::write(&b, &bb).unwrap();
     assert!(ImageStore::load(&ds).is_ok());

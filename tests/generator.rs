@@ -227,7 +227,20 @@ fn verify_detects_a_changed_byte() {
     bytes[n / 2] ^= 1;
     std::fs::write(&f, bytes).unwrap();
     let e = ds.verify().unwrap_err().to_string();
-    assert!(e.contains("does not match its manifest"), "{e}");
+    assert!(e.contains(&format!("{} changed", ds.test[0].file)), "{e}");
+    // --verify reads the dataset's own manifest: no recipe file needed, the file is named.
+    let o = run(&[
+        "--verify",
+        "--out",
+        out.to_str().unwrap(),
+        "--recipe",
+        "no-such-recipe.toml",
+    ]);
+    let msg = stderr(&o);
+    assert!(
+        !o.status.success() && msg.contains(&ds.test[0].file) && msg.lines().count() == 1,
+        "{msg}"
+    );
     std::fs::remove_file(&f).unwrap();
     let e = format!("{:#}", Dataset::open(&out).unwrap_err());
     assert!(e.contains("corrupt") && e.contains("test/"), "{e}");
@@ -349,6 +362,16 @@ fn bad_input_gets_one_line_and_no_output() {
             "renders",
         ),
         (
+            // 800 x 1000 + 200 images of 2048 px: ~10 TB, refused before anything is written.
+            "too-large",
+            good.replace("canvas = 48", "canvas = 2048").replace(
+                "renders_per_train_combination = 1",
+                "renders_per_train_combination = 1000",
+            ),
+            None,
+            "--allow-large",
+        ),
+        (
             "template",
             good.replace("template = 28", "template = 40"),
             None,
@@ -382,7 +405,13 @@ fn bad_input_gets_one_line_and_no_output() {
         "--recipe",
         tmp.path().join("missing.toml").to_str().unwrap(),
     ]);
-    assert!(!o.status.success() && stderr(&o).contains("cannot read recipe"));
+    let e = stderr(&o);
+    assert!(
+        !o.status.success() && e.contains("cannot read recipe"),
+        "{e}"
+    );
+    // The OS error is named once, not once per layer of the error chain.
+    assert_eq!(e.matches("os error").count(), 1, "{e}");
     // A corrupt dataset is reported by --verify.
     let out = tmp.path().join("ds");
     std::fs::create_dir(&out).unwrap();

@@ -46,6 +46,7 @@ fn pid_pmf_writes_csv_and_names_bad_cases() {
         "{err}"
     );
     assert!(!err.contains("panicked"));
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     std::fs::write(&file, "{not json").unwrap();
     let o = Command::new(BIN)

@@ -4,7 +4,12 @@ use rusbench::cli::{GenArgs, exit_on_error, run_gen};
 
 /// Generate a Trifeatures dataset (images, pair sets with R/U/S labels, manifest).
 #[derive(Parser)]
-#[command(version, about)]
+#[command(
+    name = "gen-trifeature",
+    version,
+    about = "Generate a bimodal Trifeatures dataset from a recipe: images, pair sets with R/U/S \
+             labels, a manifest and SHA256SUMS (or check one with --verify)"
+)]
 struct Cli {
     #[command(flatten)]
     gen_args: GenArgs,

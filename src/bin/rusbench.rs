@@ -9,7 +9,11 @@ use rusbench::cli::{
 #[derive(Parser)]
 #[command(
     version,
-    about = "Multimodal contrastive learning benchmark on bimodal Trifeatures"
+    about = "Multimodal contrastive learning benchmark on bimodal Trifeatures",
+    long_about = "Multimodal contrastive learning benchmark on bimodal Trifeatures.\n\n\
+                  With no command it runs the main job: `reproduce fig4 --preset quick --seeds 1` \
+                  (generates data/trifeature-64 if missing, trains 8 runs into runs/cache, writes \
+                  results/fig4-quick/)."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -56,6 +56,9 @@ fn parse_dense(v: &serde_json::Value) -> Result<Vec<Vec<Vec<f64>>>, PmfError> {
                             serde_json::Value::Number(n) => {
                                 n.as_f64().ok_or_else(|| ragged("number out of range"))
                             }
+                            serde_json::Value::Array(_) => Err(ragged(
+                                "nested deeper than [x1][x2][y]: a pmf of two sources and a target is 3-D",
+                            )),
                             // JSON has no NaN; "NaN"/null entries are reported as non-finite.
                             _ => Ok(f64::NAN),
                         })
@@ -64,4 +67,25 @@ fn parse_dense(v: &serde_json::Value) -> Result<Vec<Vec<Vec<f64>>>, PmfError> {
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_four_dimensional_pmf_is_a_shape_error() {
+        let c = parse_cases(r#"{"cases":[{"name":"a","pmf_dense":[[[[0.5,0.5]]]]}]}"#).unwrap();
+        let e = c[0].pmf.as_ref().err().unwrap().to_string();
+        assert!(e.contains("3-D") && !e.contains("finite"), "{e}");
+        let c = parse_cases(r#"{"cases":[{"name":"b","pmf_dense":[[[0.5,null]]]}]}"#).unwrap();
+        assert!(
+            c[0].pmf
+                .as_ref()
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("non-finite")
+        );
+    }
 }

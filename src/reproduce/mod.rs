@@ -92,6 +92,8 @@ pub fn ensure_dataset(scale: ModelScale, dir: Option<&Path>) -> Result<(PathBuf,
                 preview: false,
                 threads: None,
                 progress: true,
+                // The built-in recipes are far below the limit.
+                allow_large: false,
             },
         )?;
     }

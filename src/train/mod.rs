@@ -256,17 +256,18 @@ fn run_method<M: Method>(
             dataset.display()
         );
     }
+    let store = ImageStore::load(&ds)?;
+    let mut pairs = ds.pairs(&cfg.pairs)?;
+    if cfg.max_pairs > 0 {
+        pairs.truncate(cfg.max_pairs);
+    }
+    // Only now that the data has loaded and checked out: a failed start leaves nothing behind.
     std::fs::create_dir_all(out).with_context(|| {
         format!(
             "cannot create run directory {}; choose a writable --out",
             out.display()
         )
     })?;
-    let store = ImageStore::load(&ds)?;
-    let mut pairs = ds.pairs(&cfg.pairs)?;
-    if cfg.max_pairs > 0 {
-        pairs.truncate(cfg.max_pairs);
-    }
     let config_text = toml::to_string(cfg)?;
     // A run can be extended to more epochs: everything but `epochs` must match to resume.
     let resume_key = toml::to_string(&TrainConfig {
@@ -402,8 +403,9 @@ fn run_method<M: Method>(
             let loss_v = scalar(out_loss.loss.clone());
             if !loss_v.is_finite() {
                 bail!(
-                    "loss became {loss_v} at epoch {} step {step}; lower lr (now {}) or check the data",
+                    "loss became {loss_v} at epoch {} step {} of {steps}; lower lr (now {}) or check the data",
                     epoch + 1,
+                    step + 1,
                     cfg.lr
                 );
             }

@@ -23,6 +23,9 @@ use std::path::{Path, PathBuf};
 pub const FORMAT: &str = "rusbench-trifeature/1";
 pub const MANIFEST: &str = "manifest.json";
 pub const PREVIEW: &str = "preview.png";
+/// Per-file digests in `sha256sum` format (`sha256sum -c SHA256SUMS` checks them too), so a
+/// changed file can be named; derived from the files, so not itself covered by the manifest hash.
+pub const SUMS: &str = "SHA256SUMS";
 
 /// The four pair sets, with the stream that keys each one's sample.
 pub const PAIR_SETS: [(&str, bool, bool, u64); 4] = [
@@ -107,6 +110,8 @@ pub struct GenerateOptions {
     pub threads: Option<usize>,
     /// Show a progress bar on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
+    /// Write a dataset larger than [`super::recipe::MAX_RAW_BYTES`].
+    pub allow_large: bool,
 }
 
 #[derive(Debug)]
@@ -128,6 +133,7 @@ impl Outcome {
 /// Generate `recipe`'s dataset at `opts.out`.
 pub fn generate(recipe: &Recipe, opts: &GenerateOptions) -> Result<Outcome> {
     recipe.validate()?;
+    recipe.check_size(opts.allow_large)?;
     match opts.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -396,13 +402,12 @@ fn write_dataset(recipe: &Recipe, dir: &Path, progress: bool) -> Result<Manifest
         pair_sets.push(set.stats(attrs, &rules).into());
     }
 
-    digests.sort();
-    let mut h = Sha256::new();
-    for (name, d) in &digests {
-        h.update(name.as_bytes());
-        h.update([0u8]);
-        h.update(d);
-    }
+    let sha256 = combined_hash(&mut digests);
+    let sums: String = digests
+        .iter()
+        .map(|(name, d)| format!("{}  {name}\n", hex(d)))
+        .collect();
+    fs::write(dir.join(SUMS), sums).with_context(|| format!("cannot write {SUMS}"))?;
     let [a, b] = recipe.pairs.synergy;
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -424,11 +429,23 @@ fn write_dataset(recipe: &Recipe, dir: &Path, progress: bool) -> Result<Manifest
             .collect(),
         pair_sets,
         files: digests.len(),
-        sha256: hex(&h.finalize()),
+        sha256,
         task_pid: None,
     };
     fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)
+}
+
+/// The dataset hash: SHA-256 over the files' names and digests in name order (sorts `digests`).
+fn combined_hash(digests: &mut [(String, [u8; 32])]) -> String {
+    digests.sort();
+    let mut h = Sha256::new();
+    for (name, d) in digests.iter() {
+        h.update(name.as_bytes());
+        h.update([0u8]);
+        h.update(d);
+    }
+    hex(&h.finalize())
 }
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(String, [u8; 32])> {
@@ -626,20 +643,31 @@ impl Dataset {
             let d = Sha256::digest(read(&n)?).into();
             digests.push((n, d));
         }
-        digests.sort();
-        let mut h = Sha256::new();
-        for (n, d) in &digests {
-            h.update(n.as_bytes());
-            h.update([0u8]);
-            h.update(d);
-        }
-        if hex(&h.finalize()) != self.manifest.sha256 {
+        if combined_hash(&mut digests) != self.manifest.sha256 {
             bail!(
-                "dataset {} does not match its manifest hash: a file changed since it was generated; regenerate it with gen-trifeature --force",
-                self.root.display()
+                "dataset {}: {} since it was generated; regenerate it with gen-trifeature --force",
+                self.root.display(),
+                self.changed_file(&digests)
             );
         }
         Ok((train, test))
+    }
+
+    /// Which file differs from `SHA256SUMS`, in words (`digests` as read now, name-sorted).
+    fn changed_file(&self, digests: &[(String, [u8; 32])]) -> String {
+        let Ok(text) = fs::read_to_string(self.root.join(SUMS)) else {
+            return format!("a file changed (no {SUMS} to name it: the dataset predates it)");
+        };
+        let listed: std::collections::BTreeMap<&str, &str> = text
+            .lines()
+            .filter_map(|l| l.split_once("  ").map(|(d, n)| (n, d)))
+            .collect();
+        for (name, d) in digests {
+            if listed.get(name.as_str()) != Some(&hex(d).as_str()) {
+                return format!("{name} changed");
+            }
+        }
+        format!("{SUMS} itself was changed, or the manifest")
     }
 
     pub fn images(&self, train: bool) -> &[ImageRecord] {

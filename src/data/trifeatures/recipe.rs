@@ -11,6 +11,10 @@ use std::path::Path;
 pub const MAX_CANVAS: usize = 2048;
 pub const MAX_RENDERS: usize = 1000;
 pub const MAX_PAIRS: usize = 10_000_000;
+/// Largest dataset written without an explicit override (`gen-trifeature --allow-large`), in raw
+/// RGB bytes (canvas² x 3 per image; PNG stores 40-100 % of that). The reference recipe needs
+/// 0.39 GB; a typo such as canvas 2048 with 1000 renders would need ~10 TB.
+pub const MAX_RAW_BYTES: u64 = 16 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
@@ -110,6 +114,37 @@ impl Recipe {
     /// Number of held-out (test) combinations.
     pub fn n_test_combinations(&self) -> usize {
         (1000.0 * (1.0 - self.train_fraction)).round() as usize
+    }
+
+    /// Images the recipe renders: every training combination `renders_per_train_combination`
+    /// times, every held-out one once.
+    pub fn n_images(&self) -> u64 {
+        let test = self.n_test_combinations() as u64;
+        (1000 - test) * self.renders_per_train_combination as u64 + test
+    }
+
+    /// Upper estimate of the dataset's size: raw RGB bytes of all its images.
+    pub fn raw_bytes(&self) -> u64 {
+        self.n_images() * (self.canvas as u64).pow(2) * 3
+    }
+
+    /// Refuse a recipe larger than [`MAX_RAW_BYTES`] unless `allow_large`, before anything is
+    /// written.
+    pub fn check_size(&self, allow_large: bool) -> Result<(), RecipeError> {
+        let bytes = self.raw_bytes();
+        if bytes <= MAX_RAW_BYTES || allow_large {
+            return Ok(());
+        }
+        let gb = |b: u64| b as f64 / 1e9;
+        Err(RecipeError::Invalid(format!(
+            "recipe {:?} would write {} images of {} px, up to {:.1} GB (limit {:.1} GB): lower \
+             canvas or renders_per_train_combination, or pass --allow-large if you mean it",
+            self.name,
+            self.n_images(),
+            self.canvas,
+            gb(bytes),
+            gb(MAX_RAW_BYTES)
+        )))
     }
 
     pub fn validate(&self) -> Result<(), RecipeError> {
@@ -229,6 +264,27 @@ mod tests {
     use super::*;
 
     const REF: &str = include_str!("../../../generators/trifeature.toml");
+
+    #[test]
+    fn oversized_recipes_are_refused_unless_allowed() {
+        let r = Recipe::reference();
+        // 800 x 3 + 200 images of 224 x 224 x 3 bytes.
+        assert_eq!(r.n_images(), 2600);
+        assert_eq!(r.raw_bytes(), 2600 * 224 * 224 * 3);
+        assert!(r.check_size(false).is_ok());
+        let big = Recipe {
+            canvas: 2048,
+            renders_per_train_combination: 1000,
+            ..Recipe::reference()
+        };
+        assert!(big.validate().is_ok());
+        let e = big.check_size(false).unwrap_err().to_string();
+        assert!(
+            e.contains("--allow-large") && e.contains("800200 images"),
+            "{e}"
+        );
+        assert!(big.check_size(true).is_ok());
+    }
 
     #[test]
     fn shipped_reference_recipe_is_the_reference() {

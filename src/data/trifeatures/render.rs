@@ -114,7 +114,10 @@ impl RenderGeometry {
     /// offsets, texture offsets (and the texture's own field), texture angle.
     pub fn draw(&self, attrs: Attrs, rng: &mut ChaCha8Rng) -> RenderParams {
         let a = self.max_angle;
-        let shape_angle = rng.random_range(-a..a);
+        // max_angle = 0 means upright shapes and textures: the reference's range [-0, 0) would
+        // be empty (numpy raises), and a recipe asking for no rotation should get none.
+        let angle = |rng: &mut ChaCha8Rng| if a == 0 { 0 } else { rng.random_range(-a..a) };
+        let shape_angle = angle(rng);
         let n = rotated_size(self.template, shape_angle);
         // Exclusive upper bounds, as numpy's `integers(0, C - n)`; recipes guarantee n < C.
         let row = rng.random_range(0..self.canvas - n);
@@ -123,7 +126,7 @@ impl RenderGeometry {
         let oy = rng.random_range(0..s);
         let ox = rng.random_range(0..s);
         let key: u64 = rng.random();
-        let texture_angle = rng.random_range(-a..a);
+        let texture_angle = angle(rng);
         RenderParams {
             attrs,
             shape_angle,
@@ -219,6 +222,19 @@ mod tests {
             (128.0 * (0.5f64 + 0.75f64.sqrt()) + 0.5) as usize
         );
         assert_eq!(max_rotated_size(128, 45), 181);
+    }
+
+    #[test]
+    fn max_angle_zero_draws_upright_images() {
+        let g = RenderGeometry {
+            max_angle: 0,
+            ..geometry(64, 36, 6)
+        };
+        for i in 0..20u64 {
+            let p = g.draw([1, 2, 3], &mut item_rng(1, Stream::Render, &[i]));
+            assert_eq!((p.shape_angle, p.texture_angle), (0, 0));
+            assert_eq!(g.render(&templates(36), &p).width(), 64);
+        }
     }
 
     #[test]
