@@ -151,6 +151,13 @@ pub enum PidCommand {
     Pmf {
         /// JSON file: {"cases": [{"name": ..., "pmf_dense": [[[p(x1,x2,y)]]]}]}.
         file: PathBuf,
+        /// Stop BROJA once its certified duality gap is below this many bits.
+        #[arg(long, default_value_t = 1e-9)]
+        tol: f64,
+        /// Stop BROJA after this many iterations (the row then says converged = no, with the
+        /// gap reached).
+        #[arg(long, default_value_t = 200_000)]
+        max_iter: usize,
     },
     /// The PID of every task of a generated dataset (empirical, population, ideal, closed form);
     /// written to the dataset's manifest and to --out.
@@ -208,7 +215,11 @@ pub enum EstimatorArg {
 
 pub fn run_pid(cmd: &PidCommand) -> Result<()> {
     match cmd {
-        PidCommand::Pmf { file } => pid_pmf(file),
+        PidCommand::Pmf {
+            file,
+            tol,
+            max_iter,
+        } => pid_pmf(file, *tol, *max_iter),
         PidCommand::Tasks { dataset, out } => pid_tasks(dataset, out),
         PidCommand::Simulate {
             n,
@@ -265,15 +276,33 @@ fn pid_model(
     Ok(())
 }
 
-fn pid_pmf(file: &std::path::Path) -> Result<()> {
+fn pid_pmf(file: &std::path::Path, tol: f64, max_iter: usize) -> Result<()> {
     use crate::pid::{broja, cases, mmi, wb};
     use anyhow::Context;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let cases =
         cases::parse_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if !(tol.is_finite() && tol > 0.0) || max_iter == 0 {
+        anyhow::bail!("--tol {tol} and --max-iter {max_iter} must be positive");
+    }
+    let opts = broja::BrojaOptions {
+        tol_bits: tol,
+        max_iter,
+        progress: true,
+        ..Default::default()
+    };
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(["name", "measure", "R", "U1", "U2", "S", "gap_bits"])?;
+    out.write_record([
+        "name",
+        "measure",
+        "R",
+        "U1",
+        "U2",
+        "S",
+        "gap_bits",
+        "converged",
+    ])?;
     let mut failed = Vec::new();
     for case in cases {
         let pmf = match case.pmf {
@@ -283,18 +312,26 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
                 continue;
             }
         };
-        let b = match broja::broja(&pmf, &broja::BrojaOptions::default()) {
+        let b = match broja::broja(&pmf, &opts) {
             Ok(b) => b,
             Err(e) => {
                 failed.push(format!("case {:?} ({e})", case.name));
                 continue;
             }
         };
+        if !b.converged {
+            eprintln!(
+                "warning: case {:?}: BROJA stopped after {} iterations with a gap of {:.3e} bits \
+                 (target {tol:.0e}); its atoms are exact only to that gap: raise --max-iter or --tol",
+                case.name, b.iterations, b.gap_bits
+            );
+        }
         let f = |v: f64| format!("{v:.10}");
-        for (m, d, gap) in [
-            ("BROJA", b.pid, Some(b.gap_bits)),
-            ("WB", wb::wb(&pmf), None),
-            ("MMI", mmi::mmi(&pmf), None),
+        let yes_no = |c: bool| if c { "yes" } else { "no" }.to_string();
+        for (m, d, gap, conv) in [
+            ("BROJA", b.pid, Some(b.gap_bits), Some(b.converged)),
+            ("WB", wb::wb(&pmf), None, None),
+            ("MMI", mmi::mmi(&pmf), None, None),
         ] {
             out.write_record([
                 case.name.clone(),
@@ -304,6 +341,7 @@ fn pid_pmf(file: &std::path::Path) -> Result<()> {
                 f(d.u2),
                 f(d.s),
                 gap.map(|g| format!("{g:.3e}")).unwrap_or_default(),
+                conv.map(yes_no).unwrap_or_default(),
             ])?;
         }
         out.flush()?;

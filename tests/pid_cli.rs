@@ -30,7 +30,8 @@ fn pid_pmf_writes_csv_and_names_bad_cases() {
         "invalid cases make the exit code non-zero"
     );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "name,measure,R,U1,U2,S,gap_bits");
+    assert_eq!(lines[0], "name,measure,R,U1,U2,S,gap_bits,converged");
+    assert!(lines[1].ends_with(",yes"), "{}", lines[1]);
     assert_eq!(lines.len(), 1 + 2 * 3, "{out}");
     let xor_broja: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(&xor_broja[..2], &["XOR", "BROJA"]);
@@ -47,6 +48,31 @@ fn pid_pmf_writes_csv_and_names_bad_cases() {
     );
     assert!(!err.contains("panicked"));
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    // An iteration cap that stops BROJA early: the row says so, and stderr warns once.
+    std::fs::write(
+        &file,
+        r#"{"cases": [{"name": "AND", "pmf_dense": [[[0.25, 0.0], [0.25, 0.0]], [[0.25, 0.0], [0.0, 0.25]]]}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["pid", "pmf", file.to_str().unwrap(), "--max-iter", "1"])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    );
+    assert!(o.status.success(), "{err}");
+    let broja_row = out.lines().nth(1).unwrap();
+    assert!(
+        broja_row.starts_with("AND,BROJA,") && broja_row.ends_with(",no"),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning") && err.contains("--max-iter"),
+        "{err}"
+    );
 
     std::fs::write(&file, "{not json").unwrap();
     let o = Command::new(BIN)

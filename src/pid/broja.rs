@@ -38,6 +38,8 @@ pub struct BrojaOptions {
     /// Merge equivalent source values first ([`Pmf::lumped`]); exact, and much faster on
     /// structured joints.
     pub lump: bool,
+    /// Show a spinner with the iteration and the current gap on stderr (a terminal only).
+    pub progress: bool,
 }
 
 impl Default for BrojaOptions {
@@ -48,6 +50,7 @@ impl Default for BrojaOptions {
             check_every: 10,
             max_support: 50_000_000,
             lump: true,
+            progress: false,
         }
     }
 }
@@ -251,6 +254,11 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
     let mut s = vec![0.0; n_pairs];
     let mut iterations = 0;
     let mut converged = false;
+    let spinner = if opts.progress {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     while iterations < opts.max_iter {
         iterations += 1;
         blocks.par_iter_mut().for_each(|bl| bl.sweep(&r));
@@ -265,6 +273,13 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
             let (h, g) = certificate(&blocks, &r, &s, n_pairs);
             best_h = best_h.max(h);
             best_g = best_g.min(g);
+            spinner.set_message(format!(
+                "BROJA on {support} cells: iteration {iterations}/{}, gap {:.2e} bits (target {:.0e})",
+                opts.max_iter,
+                (best_g - best_h) / std::f64::consts::LN_2,
+                opts.tol_bits
+            ));
+            spinner.tick();
             if (best_g - best_h) / std::f64::consts::LN_2 <= opts.tol_bits {
                 converged = true;
                 break;
@@ -274,6 +289,7 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
             *rv *= sv;
         }
     }
+    spinner.finish_and_clear();
     let i_min = ((h_y - best_h) / std::f64::consts::LN_2).max(0.0);
     let (i1, i2, i12) = (p.i_x1_y(), p.i_x2_y(), p.i_x12_y());
     // The feasible point's I can exceed I(X1,X2;Y) only by rounding noise.
