@@ -550,6 +550,11 @@ pub struct ReproduceArgs {
     /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
     #[arg(long)]
     pub device: Option<crate::device::Backend>,
+    /// Train unfinished runs in N worker processes (`rusbench run-key`), each logging to
+    /// CACHE/KEY/train.log; 1 trains them one after another in this process. Same numbers
+    /// either way.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
 }
 
 impl Default for ReproduceArgs {
@@ -564,8 +569,26 @@ impl Default for ReproduceArgs {
             from_csv: None,
             out: None,
             device: None,
+            jobs: 1,
         }
     }
+}
+
+/// `rusbench run-key`
+#[derive(Args, Debug, Clone)]
+pub struct RunKeyArgs {
+    /// The run's key (its directory name in the cache).
+    pub key: String,
+    /// Cache holding the planned run (written by `reproduce`).
+    #[arg(long, default_value = "runs/cache")]
+    pub cache: PathBuf,
+}
+
+/// Train one planned run of the cache (resuming it); a finished run is left as it is.
+pub fn run_run_key(args: &RunKeyArgs) -> Result<()> {
+    crate::reproduce::worker::train_key(&args.cache, &args.key, true)?;
+    println!("run {} finished", args.cache.join(&args.key).display());
+    Ok(())
 }
 
 pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
@@ -604,6 +627,7 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
         dataset: args.dataset.clone(),
         device: args.device,
         progress: true,
+        jobs: args.jobs,
     })?;
     for r in &reports {
         print(r);

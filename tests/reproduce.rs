@@ -88,6 +88,7 @@ fn options(root: &Path, preset: &Path) -> ReproduceOptions {
         dataset: Some(root.join("data")),
         device: None,
         progress: false,
+        jobs: 1,
     }
 }
 
@@ -271,4 +272,83 @@ fn committed_results_keep_their_run_keys() {
         }
     }
     assert!(checked >= 8, "only {checked} committed keys found");
+}
+
+/// `--jobs 2` trains the runs in worker processes (`rusbench run-key`): the same results, byte
+/// for byte, as one process; a run whose lock a live process holds is refused, a stale lock (its
+/// process gone) is taken over, and a finished run is left alone.
+#[test]
+fn workers_give_the_same_results_as_one_process_and_respect_locks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::tiny_dataset(&root.join("data"));
+    let preset = root.join("tiny.toml");
+    std::fs::write(&preset, toml::to_string(&tiny_preset()).unwrap()).unwrap();
+    reproduce(&options(root, &preset)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_rusbench");
+    let cli = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    let (results2, cache2) = (root.join("results2"), root.join("cache2"));
+    let o = cli(&[
+        "reproduce",
+        "fig4",
+        "--preset",
+        preset.to_str().unwrap(),
+        "--dataset",
+        root.join("data").to_str().unwrap(),
+        "--results",
+        results2.to_str().unwrap(),
+        "--cache",
+        cache2.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.matches("training in a worker").count(), 8, "{err}");
+    for f in ["runs.csv", "bits.csv"] {
+        assert_eq!(
+            std::fs::read(root.join("results/fig4-tiny").join(f)).unwrap(),
+            std::fs::read(results2.join("fig4-tiny").join(f)).unwrap(),
+            "{f} differs between one process and two workers"
+        );
+    }
+
+    // Locks: make one run unfinished again, then hold its lock as a live process (this one).
+    let key = std::fs::read_dir(&cache2)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|k| k.len() == 16)
+        .unwrap();
+    let dir = cache2.join(&key);
+    let probe = std::fs::read(dir.join("probe.csv")).unwrap();
+    std::fs::remove_file(dir.join("run.json")).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let lock = dir.join("lock");
+    std::fs::write(&lock, format!("{} {}", host.trim(), std::process::id())).unwrap();
+    let args = ["run-key", key.as_str(), "--cache", cache2.to_str().unwrap()];
+    let o = cli(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("is being trained by") && err.lines().count() == 1,
+        "{err}"
+    );
+    // A stale lock (no such process) is taken over; the run resumes and finishes the same.
+    std::fs::write(&lock, format!("{} 4294967", host.trim())).unwrap();
+    let o = cli(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!lock.exists());
+    assert_eq!(std::fs::read(dir.join("probe.csv")).unwrap(), probe);
+    // Finished: a second start is a no-op.
+    let stamp = std::fs::metadata(dir.join("run.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert!(cli(&args).status.success());
+    assert_eq!(
+        std::fs::metadata(dir.join("run.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        stamp
+    );
 }

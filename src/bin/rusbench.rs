@@ -2,8 +2,8 @@
 //! CPU preset: `reproduce fig4 --preset quick --seeds 1` (generating the data if missing).
 use clap::{Parser, Subcommand};
 use rusbench::cli::{
-    GenArgs, PidCommand, ReproduceArgs, TrainArgs, exit_on_error, run_gen, run_pid, run_reproduce,
-    run_train,
+    GenArgs, PidCommand, ReproduceArgs, RunKeyArgs, TrainArgs, exit_on_error, run_gen, run_pid,
+    run_reproduce, run_run_key, run_train,
 };
 
 #[derive(Parser)]
@@ -33,6 +33,9 @@ enum Command {
     Pid(PidCommand),
     /// Train one method from a preset and probe it.
     Train(TrainArgs),
+    /// Train one run that `reproduce` planned in the cache, by its key (resumes it; refuses while
+    /// another process holds its lock; a finished run is left alone).
+    RunKey(RunKeyArgs),
 }
 
 fn main() {
@@ -42,6 +45,7 @@ fn main() {
         Some(Command::Gen(a)) => run_gen(&a),
         Some(Command::Pid(p)) => run_pid(&p),
         Some(Command::Train(t)) => run_train(&t),
+        Some(Command::RunKey(k)) => run_run_key(&k),
         None => run_reproduce(&ReproduceArgs::default()),
     });
 }

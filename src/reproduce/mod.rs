@@ -8,6 +8,7 @@ pub mod bits;
 pub mod check;
 pub mod experiments;
 pub mod summary;
+pub mod worker;
 
 use crate::data::trifeatures::dataset::write_atomic;
 use crate::data::trifeatures::{Dataset, GenerateOptions, Recipe, generate};
@@ -115,6 +116,8 @@ pub struct ReproduceOptions {
     /// Overrides the preset's backend for every run.
     pub device: Option<crate::device::Backend>,
     pub progress: bool,
+    /// Train unfinished runs in this many worker processes (1: in this process).
+    pub jobs: usize,
 }
 
 /// What one experiment produced.
@@ -190,37 +193,16 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         let out = opts.results.join(format!("{}-{}", exp.name(), base.name));
         writable_dir(&out)?;
         let runs = plan(exp, &base, opts.seeds);
+        let keys = runs
+            .iter()
+            .map(|spec| run_key(&spec.config, &ds.manifest.sha256))
+            .collect::<Result<Vec<String>>>()?;
+        let (trained, cached) = train_runs(exp, &runs, &keys, &data_dir, &ds, opts)?;
         let mut rows = Vec::new();
         let mut bits_rows = Vec::new();
         let mut resolved = Vec::new();
-        let (mut trained, mut cached) = (0, 0);
-        for (i, spec) in runs.iter().enumerate() {
-            let key = run_key(&spec.config, &ds.manifest.sha256)?;
+        for (spec, key) in runs.iter().zip(keys) {
             let dir = opts.cache.join(&key);
-            let done = dir.join("run.json").exists();
-            eprintln!(
-                "[{}/{}] {} {} {} seed {}: {} ({})",
-                i + 1,
-                runs.len(),
-                exp.name(),
-                spec.variant,
-                spec.pretraining.name(),
-                spec.seed,
-                if done {
-                    "cached"
-                } else if dir.join("checkpoint/state.json").exists() {
-                    "resuming"
-                } else {
-                    "training"
-                },
-                dir.display()
-            );
-            if done {
-                cached += 1;
-            } else {
-                crate::train::run(&spec.config, &data_dir, &dir, true, opts.progress)?;
-                trained += 1;
-            }
             let n_pairs = ds.pairs(spec.config.pairs.as_str())?.len();
             rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
             if exp == Experiment::Fig4 {
@@ -263,6 +245,60 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// Train every unfinished run of `runs` (in this process, or in `opts.jobs` workers), after
+/// storing each one's plan under its key. Returns (trained, cached).
+fn train_runs(
+    exp: Experiment,
+    runs: &[RunSpec],
+    keys: &[String],
+    data_dir: &Path,
+    ds: &Dataset,
+    opts: &ReproduceOptions,
+) -> Result<(usize, usize)> {
+    let mut todo = Vec::new();
+    for (i, (spec, key)) in runs.iter().zip(keys).enumerate() {
+        let dir = opts.cache.join(key);
+        let label = format!(
+            "[{}/{}] {} {} {} seed {}",
+            i + 1,
+            runs.len(),
+            exp.name(),
+            spec.variant,
+            spec.pretraining.name(),
+            spec.seed
+        );
+        if dir.join("run.json").exists() {
+            eprintln!("{label}: cached ({})", dir.display());
+            continue;
+        }
+        worker::plan_run(
+            &opts.cache,
+            &worker::PlannedRun {
+                key: key.clone(),
+                dataset: std::path::absolute(data_dir)?,
+                dataset_sha256: ds.manifest.sha256.clone(),
+                config: spec.config.clone(),
+            },
+        )?;
+        todo.push((key.clone(), label));
+    }
+    if opts.jobs > 1 && todo.len() > 1 {
+        worker::train_in_workers(&opts.cache, &todo, opts.jobs)?;
+    } else {
+        for (key, label) in &todo {
+            let dir = opts.cache.join(key);
+            let how = if dir.join("checkpoint/state.json").exists() {
+                "resuming"
+            } else {
+                "training"
+            };
+            eprintln!("{label}: {how} ({})", dir.display());
+            worker::train_key(&opts.cache, key, opts.progress)?;
+        }
+    }
+    Ok((todo.len(), runs.len() - todo.len()))
 }
 
 /// Redraw an experiment's summary and figure from its `runs.csv`, without training. Outputs go
