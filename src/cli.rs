@@ -555,6 +555,15 @@ pub struct ReproduceArgs {
     /// either way.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
+    /// Write the plan of every unfinished run to this folder instead of training: runs.txt (one
+    /// key per line), run.sh (a loop over `rusbench run-key`) and collect.sh (this command
+    /// without --plan); see --plan-format.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// With --plan: `shell`, or `slurm` (adds a job array, array.sbatch, and a collect job that
+    /// waits for it, collect.sbatch; submit both with submit.sh).
+    #[arg(long, value_enum, default_value = "shell")]
+    pub plan_format: crate::reproduce::plan_files::PlanFormat,
 }
 
 impl Default for ReproduceArgs {
@@ -570,6 +579,8 @@ impl Default for ReproduceArgs {
             out: None,
             device: None,
             jobs: 1,
+            plan: None,
+            plan_format: crate::reproduce::plan_files::PlanFormat::Shell,
         }
     }
 }
@@ -628,6 +639,7 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
         device: args.device,
         progress: true,
         jobs: args.jobs,
+        plan: args.plan.clone().map(|p| (p, args.plan_format)),
     })?;
     for r in &reports {
         print(r);

@@ -89,6 +89,7 @@ fn options(root: &Path, preset: &Path) -> ReproduceOptions {
         device: None,
         progress: false,
         jobs: 1,
+        plan: None,
     }
 }
 

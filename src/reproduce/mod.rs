@@ -7,6 +7,7 @@
 pub mod bits;
 pub mod check;
 pub mod experiments;
+pub mod plan_files;
 pub mod summary;
 pub mod worker;
 
@@ -118,6 +119,8 @@ pub struct ReproduceOptions {
     pub progress: bool,
     /// Train unfinished runs in this many worker processes (1: in this process).
     pub jobs: usize,
+    /// Write the plan of the unfinished runs to this folder instead of training.
+    pub plan: Option<(PathBuf, plan_files::PlanFormat)>,
 }
 
 /// What one experiment produced.
@@ -188,6 +191,30 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
     base.device.device()?;
     let (data_dir, ds) = ensure_dataset(base.model, opts.dataset.as_deref())?;
     writable_dir(&opts.cache)?;
+    if let Some((dir, format)) = &opts.plan {
+        let keys = plan_only(&base, &data_dir, &ds, opts)?;
+        let spec = plan_files::PlanSpec {
+            dir,
+            format: *format,
+            exe: std::env::current_exe()?,
+            cache: std::path::absolute(&opts.cache)?,
+            keys: &keys,
+            collect: collect_command(&data_dir, opts)?,
+            base: &base,
+            pairs: max_pairs(&base, &ds)?,
+        };
+        let files = plan_files::write_plan(&spec)?;
+        eprintln!(
+            "planned {} unfinished runs: {}",
+            keys.len(),
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(Vec::new());
+    }
     let mut reports = Vec::new();
     for &exp in &opts.experiments {
         let out = opts.results.join(format!("{}-{}", exp.name(), base.name));
@@ -247,19 +274,18 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
     Ok(reports)
 }
 
-/// Train every unfinished run of `runs` (in this process, or in `opts.jobs` workers), after
-/// storing each one's plan under its key. Returns (trained, cached).
-fn train_runs(
+/// Store the plan of every unfinished run of `runs` under its key; returns (key, label) of those.
+fn plan_unfinished(
     exp: Experiment,
     runs: &[RunSpec],
     keys: &[String],
     data_dir: &Path,
     ds: &Dataset,
-    opts: &ReproduceOptions,
-) -> Result<(usize, usize)> {
+    cache: &Path,
+) -> Result<Vec<(String, String)>> {
     let mut todo = Vec::new();
     for (i, (spec, key)) in runs.iter().zip(keys).enumerate() {
-        let dir = opts.cache.join(key);
+        let dir = cache.join(key);
         let label = format!(
             "[{}/{}] {} {} {} seed {}",
             i + 1,
@@ -274,7 +300,7 @@ fn train_runs(
             continue;
         }
         worker::plan_run(
-            &opts.cache,
+            cache,
             &worker::PlannedRun {
                 key: key.clone(),
                 dataset: std::path::absolute(data_dir)?,
@@ -284,6 +310,20 @@ fn train_runs(
         )?;
         todo.push((key.clone(), label));
     }
+    Ok(todo)
+}
+
+/// Train every unfinished run of `runs` (in this process, or in `opts.jobs` workers), after
+/// storing each one's plan under its key. Returns (trained, cached).
+fn train_runs(
+    exp: Experiment,
+    runs: &[RunSpec],
+    keys: &[String],
+    data_dir: &Path,
+    ds: &Dataset,
+    opts: &ReproduceOptions,
+) -> Result<(usize, usize)> {
+    let todo = plan_unfinished(exp, runs, keys, data_dir, ds, &opts.cache)?;
     if opts.jobs > 1 && todo.len() > 1 {
         worker::train_in_workers(&opts.cache, &todo, opts.jobs)?;
     } else {
@@ -299,6 +339,65 @@ fn train_runs(
         }
     }
     Ok((todo.len(), runs.len() - todo.len()))
+}
+
+/// Plan the unfinished runs of every requested experiment; their keys, without repeats.
+fn plan_only(
+    base: &TrainConfig,
+    data_dir: &Path,
+    ds: &Dataset,
+    opts: &ReproduceOptions,
+) -> Result<Vec<String>> {
+    let mut keys: Vec<String> = Vec::new();
+    for &exp in &opts.experiments {
+        let runs = plan(exp, base, opts.seeds);
+        let exp_keys = runs
+            .iter()
+            .map(|spec| run_key(&spec.config, &ds.manifest.sha256))
+            .collect::<Result<Vec<String>>>()?;
+        for (key, _) in plan_unfinished(exp, &runs, &exp_keys, data_dir, ds, &opts.cache)? {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// The `reproduce` command line that collects what a plan trains (absolute paths).
+fn collect_command(data_dir: &Path, opts: &ReproduceOptions) -> Result<String> {
+    let exps = if opts.experiments.len() > 1 {
+        "all".to_string()
+    } else {
+        opts.experiments[0].name().to_string()
+    };
+    let preset = if Path::new(&opts.preset).exists() {
+        std::path::absolute(&opts.preset)?.display().to_string()
+    } else {
+        opts.preset.clone()
+    };
+    let mut cmd = format!(
+        "{} reproduce {exps} --preset {preset} --seeds {} --results {} --cache {} --dataset {}",
+        std::env::current_exe()?.display(),
+        opts.seeds,
+        std::path::absolute(&opts.results)?.display(),
+        std::path::absolute(&opts.cache)?.display(),
+        std::path::absolute(data_dir)?.display()
+    );
+    if let Some(d) = opts.device {
+        cmd.push_str(&format!(" --device {}", String::from(d)));
+    }
+    Ok(cmd)
+}
+
+/// Training pairs of a run of `base` (its pair set, cut to `max_pairs`).
+fn max_pairs(base: &TrainConfig, ds: &Dataset) -> Result<usize> {
+    let n = ds.pairs(&base.pairs)?.len();
+    Ok(if base.max_pairs > 0 {
+        n.min(base.max_pairs)
+    } else {
+        n
+    })
 }
 
 /// Redraw an experiment's summary and figure from its `runs.csv`, without training. Outputs go
