@@ -167,3 +167,46 @@ fn resources(c: &TrainConfig, pairs: usize) -> (usize, usize, bool) {
     let mem = if c.model == ModelScale::Paper { 32 } else { 4 };
     (minutes, mem, gpu)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec<'a>(dir: &'a Path, keys: &'a [String], base: &'a TrainConfig) -> PlanSpec<'a> {
+        PlanSpec {
+            dir,
+            format: PlanFormat::Slurm,
+            exe: "/opt/rusbench".into(),
+            cache: "/shared/cache".into(),
+            keys,
+            collect: "/opt/rusbench reproduce fig4 --preset cpu".into(),
+            base,
+            pairs: 10_000,
+        }
+    }
+
+    #[test]
+    fn a_slurm_plan_has_one_array_task_per_run_and_a_dependent_collect_job() {
+        let tmp = tempfile::tempdir().unwrap();
+        let keys: Vec<String> = vec!["aaaa".into(), "bbbb".into(), "cccc".into()];
+        let mut base = crate::reproduce::load_preset("cpu").unwrap();
+        write_plan(&spec(tmp.path(), &keys, &base)).unwrap();
+        let read = |f: &str| std::fs::read_to_string(tmp.path().join(f)).unwrap();
+        assert_eq!(read("runs.txt"), "aaaa\nbbbb\ncccc\n");
+        let array = read("array.sbatch");
+        assert!(array.contains("#SBATCH --array=0-2\n") && array.contains("--requeue"));
+        assert!(array.contains("/opt/rusbench run-key \"$KEY\" --cache /shared/cache"));
+        assert!(!array.contains("--gres"), "{array}");
+        // cpu preset: 2 epochs x 157 steps of ~1 s, doubled, + 10 minutes.
+        assert!(array.contains("#SBATCH --time=21\n"), "{array}");
+        assert!(read("submit.sh").contains("--dependency=afterok:"));
+        assert!(read("collect.sbatch").ends_with("/opt/rusbench reproduce fig4 --preset cpu\n"));
+        assert!(read("run.sh").contains("while read -r KEY"));
+        base.device = Backend::Wgpu;
+        write_plan(&spec(tmp.path(), &keys, &base)).unwrap();
+        assert!(read("array.sbatch").contains("#SBATCH --gres=gpu:1\n"));
+        let none: Vec<String> = Vec::new();
+        let e = write_plan(&spec(tmp.path(), &none, &base)).unwrap_err();
+        assert!(e.to_string().contains("nothing to submit"), "{e}");
+    }
+}
