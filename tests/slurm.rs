@@ -42,7 +42,7 @@ fn missing_slurm() -> Option<String> {
         ));
     }
     let ok = Command::new("timeout")
-        .args(["600", "apt-get", "install", "-y", "--no-install-recommends"])
+        .args(["300", "apt-get", "install", "-y", "--no-install-recommends"])
         .args(["slurmctld", "slurmd", "slurm-client", "munge"])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdout(Stdio::null())
