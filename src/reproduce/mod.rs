@@ -228,11 +228,21 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         let mut rows = Vec::new();
         let mut bits_rows = Vec::new();
         let mut resolved = Vec::new();
-        for (spec, key) in runs.iter().zip(keys) {
+        for (i, (spec, key)) in runs.iter().zip(keys).enumerate() {
             let dir = opts.cache.join(&key);
             let n_pairs = ds.pairs(spec.config.pairs.as_str())?.len();
             rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
             if exp == Experiment::Fig4 {
+                // ~15-30 s a run the first time (then cached in its pid.csv): say what is going on.
+                eprintln!(
+                    "[{}/{}] {} {} {} seed {}: PID in bits",
+                    i + 1,
+                    runs.len(),
+                    exp.name(),
+                    spec.variant,
+                    spec.pretraining.name(),
+                    spec.seed
+                );
                 bits_rows.extend(bits::run_bits(spec, &key, &dir)?);
             }
             resolved.push(ResolvedRun {
