@@ -204,14 +204,16 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             pairs: max_pairs(&base, &ds)?,
         };
         let files = plan_files::write_plan(&spec)?;
+        let names: Vec<String> = files
+            .iter()
+            .filter(|f| f.parent().and_then(|p| p.file_name()) != Some("configs".as_ref()))
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
         eprintln!(
-            "planned {} unfinished runs: {}",
+            "planned {} unfinished runs in {}: {}, configs/ (one resolved config per run)",
             keys.len(),
-            files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            dir.display(),
+            names.join(", ")
         );
         return Ok(Vec::new());
     }

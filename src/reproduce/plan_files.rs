@@ -51,12 +51,21 @@ pub fn write_plan(p: &PlanSpec) -> Result<Vec<PathBuf>> {
         p.cache.display()
     );
     let mut files = vec![(list.clone(), lines(p.keys))];
+    // Each run's resolved config beside the list, for reading (the workers read the cache's copy).
+    std::fs::create_dir_all(dir.join("configs"))?;
+    for key in p.keys {
+        let planned = p.cache.join(key).join(super::worker::PLANNED);
+        let text = std::fs::read_to_string(&planned)
+            .map_err(|e| anyhow::anyhow!("cannot read {} ({e})", planned.display()))?;
+        files.push((dir.join("configs").join(format!("{key}.toml")), text));
+    }
     files.push((
         dir.join("run.sh"),
         format!(
             "#!/bin/sh\n# Train every planned run, one after another (a run already finished is skipped;\n\
              # an interrupted one resumes). In parallel on one machine:\n\
              #   xargs -P 2 -I KEY {} run-key KEY --cache {} < {}\n\
+             # or with GNU parallel: parallel -j 2 {0} run-key {{}} --cache {1} :::: {2}\n\
              set -e\nwhile read -r KEY; do\n  {run_key}\ndone < {}\n",
             p.exe.display(),
             p.cache.display(),
@@ -173,11 +182,16 @@ mod tests {
     use super::*;
 
     fn spec<'a>(dir: &'a Path, keys: &'a [String], base: &'a TrainConfig) -> PlanSpec<'a> {
+        for k in keys {
+            let d = dir.join("cache").join(k);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("planned.toml"), format!("key = {k:?}\n")).unwrap();
+        }
         PlanSpec {
             dir,
             format: PlanFormat::Slurm,
             exe: "/opt/rusbench".into(),
-            cache: "/shared/cache".into(),
+            cache: dir.join("cache"),
             keys,
             collect: "/opt/rusbench reproduce fig4 --preset cpu".into(),
             base,
@@ -195,7 +209,12 @@ mod tests {
         assert_eq!(read("runs.txt"), "aaaa\nbbbb\ncccc\n");
         let array = read("array.sbatch");
         assert!(array.contains("#SBATCH --array=0-2\n") && array.contains("--requeue"));
-        assert!(array.contains("/opt/rusbench run-key \"$KEY\" --cache /shared/cache"));
+        let cache = tmp.path().join("cache");
+        assert!(array.contains(&format!(
+            "/opt/rusbench run-key \"$KEY\" --cache {}",
+            cache.display()
+        )));
+        assert_eq!(read("configs/bbbb.toml"), "key = \"bbbb\"\n");
         assert!(!array.contains("--gres"), "{array}");
         // cpu preset: 2 epochs x 157 steps of ~1 s, doubled, + 10 minutes.
         assert!(array.contains("#SBATCH --time=21\n"), "{array}");
