@@ -222,10 +222,7 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         let out = opts.results.join(format!("{}-{}", exp.name(), base.name));
         writable_dir(&out)?;
         let runs = plan(exp, &base, opts.seeds);
-        let keys = runs
-            .iter()
-            .map(|spec| run_key(&spec.config, &ds.manifest.sha256))
-            .collect::<Result<Vec<String>>>()?;
+        let keys = keys_of(&runs, &ds)?;
         let (trained, cached) = train_runs(exp, &runs, &keys, &data_dir, &ds, opts)?;
         let mut rows = Vec::new();
         let mut bits_rows = Vec::new();
@@ -236,15 +233,7 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
             if exp == Experiment::Fig4 {
                 // ~15-30 s a run the first time (then cached in its pid.csv): say what is going on.
-                eprintln!(
-                    "[{}/{}] {} {} {} seed {}: PID in bits",
-                    i + 1,
-                    runs.len(),
-                    exp.name(),
-                    spec.variant,
-                    spec.pretraining.name(),
-                    spec.seed
-                );
+                eprintln!("{}: PID in bits", label(exp, i, runs.len(), spec));
                 bits_rows.extend(bits::run_bits(spec, &key, &dir)?);
             }
             resolved.push(ResolvedRun {
@@ -286,6 +275,25 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
     Ok(reports)
 }
 
+/// The cache key of every run of `runs` on `ds`.
+fn keys_of(runs: &[RunSpec], ds: &Dataset) -> Result<Vec<String>> {
+    runs.iter()
+        .map(|spec| run_key(&spec.config, &ds.manifest.sha256))
+        .collect()
+}
+
+/// How progress lines name run `i` of `n`: `[i/n] fig4 CoMM biased seed 0`.
+fn label(exp: Experiment, i: usize, n: usize, spec: &RunSpec) -> String {
+    format!(
+        "[{}/{n}] {} {} {} seed {}",
+        i + 1,
+        exp.name(),
+        spec.variant,
+        spec.pretraining.name(),
+        spec.seed
+    )
+}
+
 /// Store the plan of every unfinished run of `runs` under its key; returns (key, label) of those.
 fn plan_unfinished(
     exp: Experiment,
@@ -298,15 +306,7 @@ fn plan_unfinished(
     let mut todo = Vec::new();
     for (i, (spec, key)) in runs.iter().zip(keys).enumerate() {
         let dir = cache.join(key);
-        let label = format!(
-            "[{}/{}] {} {} {} seed {}",
-            i + 1,
-            runs.len(),
-            exp.name(),
-            spec.variant,
-            spec.pretraining.name(),
-            spec.seed
-        );
+        let label = label(exp, i, runs.len(), spec);
         if dir.join("run.json").exists() {
             eprintln!("{label}: cached ({})", dir.display());
             continue;
@@ -363,10 +363,7 @@ fn plan_only(
     let mut keys: Vec<String> = Vec::new();
     for &exp in &opts.experiments {
         let runs = plan(exp, base, opts.seeds);
-        let exp_keys = runs
-            .iter()
-            .map(|spec| run_key(&spec.config, &ds.manifest.sha256))
-            .collect::<Result<Vec<String>>>()?;
+        let exp_keys = keys_of(&runs, ds)?;
         for (key, _) in plan_unfinished(exp, &runs, &exp_keys, data_dir, ds, &opts.cache)? {
             if !keys.contains(&key) {
                 keys.push(key);
