@@ -19,7 +19,35 @@ pub fn cpu_model() -> String {
                 .and_then(|l| l.split_once(':'))
                 .map(|(_, v)| v.trim().to_string())
         })
-        .unwrap_or_else(|| format!("unknown {} CPU", std::env::consts::ARCH))
+        .map(|name| format!("{name} ({})", simd_level()))
+        .unwrap_or_else(|| format!("unknown {} CPU ({})", std::env::consts::ARCH, simd_level()))
+}
+
+/// The widest vector instruction set the CPU offers, which picks the kernels of the CPU backend
+/// (gemm and macerator dispatch at run time): the usual reason two machines differ in the last
+/// bits.
+pub fn simd_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return "AVX-512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            return "AVX2+FMA";
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            return "AVX";
+        }
+        "SSE2"
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        "NEON"
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        "scalar"
+    }
 }
 
 /// The backend a run trains on.

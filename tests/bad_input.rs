@@ -144,7 +144,7 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
     // runs.csv drawn with --from-csv: a value of 750 %, and a file cut at a row boundary.
     let good = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/results/fig4-quick/runs.csv"
+        "/tests/data/fig4_runs.csv"
     ))
     .unwrap();
     let rows: Vec<&str> = good.lines().collect();
@@ -154,7 +154,7 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
         std::fs::write(dir.join("runs.csv"), text).unwrap();
         dir
     };
-    let wild = csv("wild", good.replacen(",0.5280399035295148,", ",7.5,", 1));
+    let wild = csv("wild", good.replacen(",share,0.98,", ",share,7.5,", 1));
     let cut = csv("cut", rows[..rows.len() - 4].join("\n") + "\n");
     for (name, dir, want) in [
         ("drawn value of 750 %", wild, "outside [0, 1]"),

@@ -31,6 +31,8 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         factorcl_metric_swap: false,
         fusion_dim: None,
         device: rusbench::device::Backend::Cpu,
+        schedule: Default::default(),
+        warmup_epochs: 0,
     }
 }
 
@@ -64,9 +66,29 @@ fn train_resume_and_probe() {
         serde_json::from_str(&std::fs::read_to_string(straight.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["seed"], 3);
 
+    // Training ends with the probe estimator's PID of its representation, from the final
+    // probe's forward passes; `pid model` recomputing it from the checkpoint agrees.
+    use rusbench::train::model_pid::{ModelPidRow, PidEstimator, model_pid, model_pid_cached};
+    let read_pid = |dir: &Path| -> Vec<ModelPidRow> {
+        csv::Reader::from_path(dir.join("pid.csv"))
+            .unwrap()
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let trained_pid = read_pid(&straight);
+    assert_eq!(trained_pid.len(), 4);
+    let fresh = model_pid(&straight, PidEstimator::Probe, 0).unwrap();
+    for (a, b) in trained_pid.iter().zip(&fresh) {
+        assert_eq!((&a.task, &a.joint, a.n_fit, a.n_eval), (&b.task, &b.joint, b.n_fit, b.n_eval));
+        assert_eq!(a.probe_balanced_accuracy, b.probe_balanced_accuracy);
+        for (x, y) in [(a.r, b.r), (a.u1, b.u1), (a.u2, b.u2), (a.s, b.s)] {
+            assert!((x - y).abs() < 1e-3, "{a:?} vs {b:?}");
+        }
+    }
+
     // The PID of the trained representation (k-means + BROJA, then the probe estimator),
     // beside the probe.
-    use rusbench::train::model_pid::{PidEstimator, model_pid, model_pid_cached};
     let pid = model_pid(&straight, PidEstimator::Kmeans(4), 100).unwrap();
     assert_eq!(pid.len(), 4);
     for (row, pr) in pid.iter().zip(&probe) {
@@ -112,10 +134,12 @@ fn train_resume_and_probe() {
     // An estimate of the one-epoch model must not survive the run's extension.
     model_pid(&resumed, PidEstimator::Kmeans(4), 100).unwrap();
     run(&tiny_config(2), &data, &resumed, true, false).unwrap();
+    let resumed_pid = read_pid(&resumed);
     assert!(
-        !resumed.join("pid.csv").exists(),
+        resumed_pid.iter().all(|r| r.estimator == "probe"),
         "a stale PID estimate survived retraining"
     );
+    assert_eq!(resumed_pid, trained_pid, "resume changed the PID estimate");
     let strip = |s: String| {
         s.lines()
             .map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string())
@@ -179,6 +203,12 @@ fn bad_presets_are_refused() {
             "weight_decay = NaN",
         ),
         (good.replace("epochs = 1", "epochs = 0"), "epochs = 0"),
+        (format!("{good}\nwarmup_epochs = 1\n"), "warmup_epochs = 1 needs"),
+        (
+            format!("{good}\nschedule = \"cosine\"\nwarmup_epochs = 1\n"),
+            "fewer warm-up epochs than epochs",
+        ),
+        (format!("{good}\nschedule = \"linear\"\n"), "malformed preset"),
         (
             good.replace(
                 "augment = [\"all\", \"all\"]",
@@ -350,4 +380,72 @@ fn a_backend_not_built_in_is_refused_before_anything_is_written() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
     assert!(!out.exists() && !results.exists() && !data.exists());
+}
+
+/// The view thread hands out exactly the views the training step would make in line, batch by
+/// batch, and an epoch abandoned half-way (an error) does not leave it hanging.
+#[test]
+fn the_view_feed_makes_the_same_views_as_in_line() {
+    use rusbench::augment::AugmentKey;
+    use rusbench::data::trifeatures::Dataset;
+    use rusbench::methods::ViewSpec;
+    use rusbench::train::batch::{ImageStore, ViewFeed, view_batch};
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tiny_dataset(&data);
+    let ds = Dataset::open(&data).unwrap();
+    let store = Arc::new(ImageStore::load(&ds).unwrap());
+    let pairs = Arc::new(ds.pairs("train_unbiased").unwrap());
+    let specs = vec![
+        ViewSpec {
+            modality: 0,
+            augmentation: Augmentation::ALL,
+        },
+        ViewSpec {
+            modality: 1,
+            augmentation: Augmentation::Weak,
+        },
+    ];
+    let batches: Vec<Vec<usize>> = vec![vec![3, 1, 4, 1, 5], vec![9, 2, 6], vec![5, 3]];
+    let device = burn::tensor::Device::flex();
+    let (seed, epoch) = (7, 2);
+    let mut feed = ViewFeed::start(
+        store.clone(),
+        pairs.clone(),
+        specs.clone(),
+        seed,
+        epoch,
+        batches.clone(),
+    );
+    for idx in &batches {
+        let got = feed.next(&device).unwrap();
+        assert_eq!(got.len(), specs.len());
+        for (v, (spec, t)) in specs.iter().zip(got).enumerate() {
+            let key = |i: usize| AugmentKey {
+                seed,
+                epoch,
+                index: idx[i] as u64,
+                view: v as u64,
+                modality: spec.modality as u64,
+            };
+            let want = view_batch(
+                &store,
+                &pairs,
+                true,
+                idx,
+                spec.modality,
+                spec.augmentation,
+                &key,
+                &device,
+            );
+            assert_eq!(t.dims(), [idx.len(), 3, 64, 64]);
+            assert_eq!(t.into_data(), want.into_data(), "batch {idx:?} view {v}");
+        }
+    }
+    assert!(feed.next(&device).is_err(), "a fourth batch out of three");
+    // Abandoned after one batch of many: dropping the feed returns.
+    let mut early = ViewFeed::start(store, pairs, specs, seed, epoch, vec![vec![0, 1]; 50]);
+    early.next(&device).unwrap();
+    drop(early);
 }

@@ -57,21 +57,18 @@ pub fn random_resized_crop_box(
 }
 
 /// Per output index: first source index and normalised triangle-filter weights (PIL's
-/// `precompute_coeffs` for the bilinear filter: support scales with the downscale factor).
-fn coeffs(
-    in_start: usize,
-    in_len: usize,
-    in_total: usize,
-    out_len: usize,
-) -> Vec<(usize, Vec<f32>)> {
+/// `precompute_coeffs` for the bilinear filter: support scales with the downscale factor). Taps
+/// stay inside `[in_start, in_start + in_len)`: torchvision crops first and resizes the crop, so
+/// PIL's edge clamp is the crop box's edge, not the image's.
+fn coeffs(in_start: usize, in_len: usize, out_len: usize) -> Vec<(usize, Vec<f32>)> {
     let scale = in_len as f64 / out_len as f64;
     let fscale = scale.max(1.0);
     let support = fscale; // bilinear support 1.0, widened when downscaling
     (0..out_len)
         .map(|o| {
             let centre = in_start as f64 + (o as f64 + 0.5) * scale;
-            let x0 = ((centre - support + 0.5).floor().max(0.0)) as usize;
-            let x1 = ((centre + support + 0.5).floor() as usize).min(in_total);
+            let x0 = ((centre - support + 0.5).floor() as usize).max(in_start);
+            let x1 = ((centre + support + 0.5).floor() as usize).min(in_start + in_len);
             let mut w: Vec<f64> = (x0..x1)
                 .map(|x| {
                     let t = ((x as f64 - centre + 0.5) / fscale).abs();
@@ -89,8 +86,9 @@ fn coeffs(
 
 /// Crop `b` out of `img` and resize it to `out x out` (separable, horizontal pass first).
 pub fn resized_crop(img: &Image, b: CropBox, out: usize) -> Image {
-    let cx = coeffs(b.left, b.w, img.w, out);
-    let cy = coeffs(b.top, b.h, img.h, out);
+    debug_assert!(b.left + b.w <= img.w && b.top + b.h <= img.h);
+    let cx = coeffs(b.left, b.w, out);
+    let cy = coeffs(b.top, b.h, out);
     // Horizontal pass over the rows the vertical pass needs.
     let (y_lo, y_hi) = (
         cy.iter().map(|c| c.0).min().unwrap_or(0),
@@ -230,5 +228,58 @@ mod tests {
             "{:?}",
             out.data
         );
+    }
+
+    #[test]
+    fn taps_stay_inside_the_crop_box() {
+        // A ramp v(x) = x on a 6 x 4 image, crop columns 1..5 (values 1, 2, 3, 4) to 2 px.
+        // PIL on the cropped 4 px row (scale 2, support 2): output 0 is centred at 1.0 and takes
+        // crop pixels 0, 1, 2 with weights 0.75, 0.75, 0.25; output 1 centred at 3.0 takes 1, 2, 3
+        // with 0.25, 0.75, 0.75 (all / 1.75): (0.75 + 1.5 + 0.75) / 1.75 = 12/7 and
+        // (0.5 + 2.25 + 3) / 1.75 = 23/7. Taps clamped to the whole image instead read columns
+        // 0, 1, 2 for output 0 (0.25, 0.75, 0.75) and give 9/7.
+        let (w, h) = (6, 4);
+        let ramp = |transpose: bool| {
+            let mut data = Vec::new();
+            for y in 0..h.max(w) {
+                for x in 0..h.max(w) {
+                    let v = if transpose { y } else { x } as f32;
+                    data.extend([v, v, v]);
+                }
+            }
+            Image {
+                h: h.max(w),
+                w: h.max(w),
+                data,
+            }
+        };
+        let across = resized_crop(
+            &ramp(false),
+            CropBox {
+                top: 0,
+                left: 1,
+                h: 4,
+                w: 4,
+            },
+            2,
+        );
+        let down = resized_crop(
+            &ramp(true),
+            CropBox {
+                top: 1,
+                left: 0,
+                h: 4,
+                w: 4,
+            },
+            2,
+        );
+        for y in 0..2 {
+            for c in 0..3 {
+                assert!((across.at(y, 0, c) - 12.0 / 7.0).abs() < 1e-5, "{:?}", across.data);
+                assert!((across.at(y, 1, c) - 23.0 / 7.0).abs() < 1e-5, "{:?}", across.data);
+                assert!((down.at(0, y, c) - 12.0 / 7.0).abs() < 1e-5, "{:?}", down.data);
+                assert!((down.at(1, y, c) - 23.0 / 7.0).abs() < 1e-5, "{:?}", down.data);
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `rusbench`: the suite's command line. With no subcommand it runs the main job on the default
-//! CPU preset: `reproduce fig4 --preset quick --seeds 1` (generating the data if missing).
+//! CPU preset: `reproduce synergy --preset demo --seeds 1` (generating the data if missing).
 use clap::{Parser, Subcommand};
 use rusbench::cli::{
     GenArgs, PidCommand, ReproduceArgs, RunKeyArgs, TrainArgs, exit_on_error, run_gen, run_pid,
@@ -11,9 +11,9 @@ use rusbench::cli::{
     version,
     about = "Multimodal contrastive learning benchmark on bimodal Trifeatures",
     long_about = "Multimodal contrastive learning benchmark on bimodal Trifeatures.\n\n\
-                  With no command it runs the main job: `reproduce fig4 --preset quick --seeds 1` \
-                  (generates data/trifeature-64 if missing, trains 8 runs into runs/cache, writes \
-                  results/fig4-quick/)."
+                  With no command it runs the main job: `reproduce synergy --preset demo --seeds 1` \
+                  (generates data/trifeature-64 if missing, trains Cross and CoMM on the biased \
+                  pairs into runs/cache, writes results/synergy-demo/)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,8 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Reproduce a figure or ablation: fig4, fig5, fusion, augment or all (fig4 adds each run's
-    /// PID in bits beside its accuracies).
+    /// Reproduce a figure or ablation: fig4, fig5, fusion, augment, all, or the synergy contrast
+    /// (fig4 and synergy add each run's PID in bits beside its accuracies).
     Reproduce(ReproduceArgs),
     /// Generate a Trifeatures dataset (same as the gen-trifeature binary).
     Gen(GenArgs),

@@ -157,13 +157,17 @@ pub fn bits_markdown(acc: &[SummaryRow], bits: &[SummaryRow]) -> String {
     let mut s = String::from(
         "\n## PID of the representations, in bits\n\nBalanced accuracy (%) next to the probe-based PID estimate (bits) of the atom each task isolates, mean ± std over seeds; the truth in the header (closed form on unbiased pairs). Bits count what a linear read-out can use: for per-modality methods the joint view is the concatenation, which cannot use synergy. Estimator: `rusbench pid model` (README, \"PID of representations\"); per run in `bits.csv`.\n\n",
     );
-    s += &format!(
-        "| variant | n | R % | R bits (of {:.2}) | U1 % | U1 bits (of {:.2}) | U2 % | U2 bits (of {:.2}) | S % | S bits (of {:.2}) |\n|---|---|---|---|---|---|---|---|---|---|\n",
-        truth("R"),
-        truth("U1"),
-        truth("U2"),
-        truth("S")
-    );
+    // The atoms the runs measured (all four for fig4, S alone for the synergy contrast).
+    let atoms: Vec<&str> = ATOMS
+        .iter()
+        .map(|a| a.0)
+        .filter(|a| bits.iter().any(|r| r.metric == format!("{a}_bits")))
+        .collect();
+    s += "| variant | n |";
+    for a in &atoms {
+        s += &format!(" {a} % | {a} bits (of {:.2}) |", truth(a));
+    }
+    s += &format!("\n|---|---|{}\n", "---|---|".repeat(atoms.len()));
     for v in first_seen(bits.iter().map(|r| r.variant.as_str())) {
         let n = bits
             .iter()
@@ -172,7 +176,7 @@ pub fn bits_markdown(acc: &[SummaryRow], bits: &[SummaryRow]) -> String {
             .max()
             .unwrap_or(0);
         s += &format!("| {v} | {n} |");
-        for (atom, _, _) in ATOMS {
+        for &atom in &atoms {
             let a = acc.iter().find(|r| r.variant == v && r.metric == atom);
             let b = bits
                 .iter()

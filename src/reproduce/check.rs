@@ -42,6 +42,7 @@ pub fn check_rows(exp: Experiment, rows: &[TidyRow], path: &Path) -> Result<()> 
     let variants = first_seen(rows.iter().map(|r| r.variant.as_str()));
     let expected: Vec<&str> = match exp {
         Experiment::Fig4 => FIG4_METHODS.iter().map(|m| m.1).collect(),
+        Experiment::Synergy => vec!["Cross", "CoMM"],
         Experiment::Fig5 => FIG5_LOSSES.iter().map(|m| m.1).collect(),
         _ => Vec::new(),
     };
@@ -69,7 +70,11 @@ pub fn check_rows(exp: Experiment, rows: &[TidyRow], path: &Path) -> Result<()> 
             );
         }
         for &s in &seeds {
-            for pre in ["unbiased", "biased"] {
+            let pres: &[&str] = match exp {
+                Experiment::Synergy => &["biased"],
+                _ => &["unbiased", "biased"],
+            };
+            for &pre in pres {
                 let run: Vec<&TidyRow> = rows
                     .iter()
                     .filter(|r| r.variant == *v && r.seed == s && r.pretraining == pre)

@@ -19,6 +19,9 @@ pub enum Experiment {
     Fusion,
     /// Table 5: CoMM with per-modality augmentation variants.
     Augment,
+    /// The synergy contrast (the main job): Cross and CoMM pre-trained on the biased pairs only,
+    /// read on the synergy task; the runs are fig4's (same cache entries at the same preset).
+    Synergy,
 }
 
 impl Experiment {
@@ -35,11 +38,29 @@ impl Experiment {
             Experiment::Fig5 => "fig5",
             Experiment::Fusion => "fusion",
             Experiment::Augment => "augment",
+            Experiment::Synergy => "synergy",
         }
     }
 
+    /// The paper's experiments (`ALL`, what `reproduce all` runs) and `synergy`.
     pub fn parse(s: &str) -> Option<Experiment> {
-        Experiment::ALL.into_iter().find(|e| e.name() == s)
+        Experiment::ALL
+            .into_iter()
+            .chain([Experiment::Synergy])
+            .find(|e| e.name() == s)
+    }
+
+    /// Whether the experiment reports each run's PID in bits beside its accuracies.
+    pub fn has_bits(self) -> bool {
+        matches!(self, Experiment::Fig4 | Experiment::Synergy)
+    }
+
+    /// The experiment whose runs (and cache entries) it shares.
+    fn runs_of(self) -> Experiment {
+        match self {
+            Experiment::Synergy => Experiment::Fig4,
+            e => e,
+        }
     }
 }
 
@@ -120,8 +141,12 @@ pub fn plan(exp: Experiment, base: &TrainConfig, seeds: usize) -> Vec<RunSpec> {
     comm.loss = CommVariant::Full;
     comm.fusion = FusionChoice::Transformer;
     match exp {
-        Experiment::Fig4 => {
+        Experiment::Fig4 | Experiment::Synergy => {
             for (m, name) in FIG4_METHODS {
+                if exp == Experiment::Synergy && !matches!(m, MethodKind::Cross | MethodKind::Comm)
+                {
+                    continue;
+                }
                 let mut c = comm.clone();
                 c.method = m;
                 if m == MethodKind::Factorcl {
@@ -171,11 +196,15 @@ pub fn plan(exp: Experiment, base: &TrainConfig, seeds: usize) -> Vec<RunSpec> {
     let mut runs = Vec::new();
     for s in 0..seeds as u64 {
         for (variant, c) in &variants {
-            for pre in [Pretraining::Unbiased, Pretraining::Biased] {
+            let pres: &[Pretraining] = match exp {
+                Experiment::Synergy => &[Pretraining::Biased],
+                _ => &[Pretraining::Unbiased, Pretraining::Biased],
+            };
+            for &pre in pres {
                 let mut config = c.clone();
                 config.seed = base.seed + s;
                 config.pairs = pre.pairs().to_string();
-                config.name = format!("{}-{}", base.name, exp.name());
+                config.name = format!("{}-{}", base.name, exp.runs_of().name());
                 runs.push(RunSpec {
                     experiment: exp,
                     variant: variant.clone(),
@@ -187,4 +216,31 @@ pub fn plan(exp: Experiment, base: &TrainConfig, seeds: usize) -> Vec<RunSpec> {
         }
     }
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synergy_contrast_is_fig4s_cross_and_comm_biased_runs() {
+        let base: TrainConfig = toml::from_str(include_str!("../../presets/quick.toml")).unwrap();
+        let fig4 = plan(Experiment::Fig4, &base, 2);
+        let syn = plan(Experiment::Synergy, &base, 2);
+        assert_eq!(syn.len(), 4, "Cross and CoMM x 2 seeds, biased only");
+        for r in &syn {
+            assert_eq!(r.pretraining, Pretraining::Biased);
+            assert!(["Cross", "CoMM"].contains(&r.variant.as_str()), "{}", r.variant);
+            // The same config as fig4's run of that method and seed: one cache entry for both.
+            let twin = fig4
+                .iter()
+                .find(|f| {
+                    f.variant == r.variant && f.seed == r.seed && f.pretraining == r.pretraining
+                })
+                .unwrap();
+            assert_eq!(twin.config, r.config);
+        }
+        assert_eq!(Experiment::parse("synergy"), Some(Experiment::Synergy));
+        assert!(!Experiment::ALL.contains(&Experiment::Synergy));
+    }
 }

@@ -26,13 +26,14 @@ use summary::{TidyRow, bar_figure, curve_figure, markdown, summarize};
 pub const BITS_CSV: &str = "bits.csv";
 
 /// The presets shipped with the crate (also usable by name from any directory).
-pub const PRESETS: [(&str, &str); 3] = [
+pub const PRESETS: [(&str, &str); 4] = [
+    ("demo", include_str!("../../presets/demo.toml")),
     ("quick", include_str!("../../presets/quick.toml")),
     ("cpu", include_str!("../../presets/cpu.toml")),
     ("paper", include_str!("../../presets/paper.toml")),
 ];
 
-/// A preset by name (quick, cpu, paper) or TOML path.
+/// A preset by name (demo, quick, cpu, paper) or TOML path.
 pub fn load_preset(name_or_path: &str) -> Result<TrainConfig> {
     if let Some((_, text)) = PRESETS.iter().find(|(n, _)| *n == name_or_path) {
         let c: TrainConfig = toml::from_str(text)
@@ -42,7 +43,7 @@ pub fn load_preset(name_or_path: &str) -> Result<TrainConfig> {
     }
     let p = Path::new(name_or_path);
     if !p.exists() {
-        bail!("unknown preset {name_or_path:?}; use quick, cpu, paper or a TOML path");
+        bail!("unknown preset {name_or_path:?}; use demo, quick, cpu, paper or a TOML path");
     }
     TrainConfig::load(p)
 }
@@ -54,6 +55,7 @@ pub fn run_key(cfg: &TrainConfig, dataset_sha256: &str) -> Result<String> {
     h.update(toml::to_string(cfg)?.as_bytes());
     h.update(b"\0");
     h.update(dataset_sha256.as_bytes());
+    h.update(format!("\0v{}", crate::train::TRAINING_VERSION).as_bytes());
     let d = h.finalize();
     Ok(d.iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
@@ -231,9 +233,12 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             let dir = opts.cache.join(&key);
             let n_pairs = ds.pairs(spec.config.pairs.as_str())?.len();
             rows.extend(tidy_rows(spec, &key, &dir, n_pairs)?);
-            if exp == Experiment::Fig4 {
-                // ~15-30 s a run the first time (then cached in its pid.csv): say what is going on.
-                eprintln!("{}: PID in bits", label(exp, i, runs.len(), spec));
+            if exp.has_bits() {
+                // Training writes the estimate (pid.csv); a run cached before that, or by an
+                // older estimator, is estimated here (~15-30 s): say what is going on.
+                if !pid_is_current(&dir) {
+                    eprintln!("{}: PID in bits", label(exp, i, runs.len(), spec));
+                }
                 bits_rows.extend(bits::run_bits(spec, &key, &dir)?);
             }
             resolved.push(ResolvedRun {
@@ -264,7 +269,7 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
             toml::to_string(&config)?.as_bytes(),
         )?;
         write_csv(&out.join("runs.csv"), &rows)?;
-        if exp == Experiment::Fig4 {
+        if exp.has_bits() {
             write_csv(&out.join(BITS_CSV), &bits_rows)?;
         }
         let mut report = write_outputs(exp, &base.name, &rows, &bits_rows, &machines, &out)?;
@@ -273,6 +278,12 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// Whether a run's `pid.csv` holds the current probe estimate (training writes one).
+fn pid_is_current(dir: &Path) -> bool {
+    crate::train::model_pid::cached_estimate(dir, crate::train::model_pid::PidEstimator::Probe)
+        .is_some()
 }
 
 /// The cache key of every run of `runs` on `ds`.

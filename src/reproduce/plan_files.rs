@@ -216,8 +216,8 @@ mod tests {
         )));
         assert_eq!(read("configs/bbbb.toml"), "key = \"bbbb\"\n");
         assert!(!array.contains("--gres"), "{array}");
-        // cpu preset: 2 epochs x 157 steps of ~1 s, doubled, + 10 minutes.
-        assert!(array.contains("#SBATCH --time=21\n"), "{array}");
+        // cpu preset: 8 epochs x 157 steps of ~1 s, doubled (41.9 -> 42 min), + 10 minutes.
+        assert!(array.contains("#SBATCH --time=52\n"), "{array}");
         assert!(read("submit.sh").contains("--dependency=afterok:"));
         assert!(read("collect.sbatch").ends_with("/opt/rusbench reproduce fig4 --preset cpu\n"));
         assert!(read("run.sh").contains("while read -r KEY"));

@@ -53,7 +53,7 @@ pub struct SummaryRow {
 pub fn paper_value(exp: Experiment, variant: &str, metric: &str) -> Option<f64> {
     let u = |m: &str| matches!(m, "U" | "U1" | "U2");
     let v = match exp {
-        Experiment::Fig4 => match variant {
+        Experiment::Fig4 | Experiment::Synergy => match variant {
             "Cross" => [100.0, 11.6, 50.0, f64::NAN],
             "FactorCL" => [99.8, 62.5, 46.5, f64::NAN],
             "Cross+Self" => [99.7, 86.9, 50.0, f64::NAN],
@@ -213,7 +213,11 @@ pub fn summarize(exp: Experiment, rows: &[TidyRow]) -> Vec<SummaryRow> {
 
 /// `summary.md`: one line per variant, R / U1 / U2 / S (and Avg) as mean ± std (paper).
 pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String {
-    let cols = ["R", "U1", "U2", "S", "S_auc", "Avg"];
+    let cols: &[&str] = match exp {
+        // Biased pre-training only: R and U are read from unbiased runs, which it has not.
+        Experiment::Synergy => &["S", "S_auc"],
+        _ => &["R", "U1", "U2", "S", "S_auc", "Avg"],
+    };
     let mut s = format!(
         "# {} at the `{preset}` preset\n\nBalanced accuracy in % (S_auc: synergy ROC-AUC in %), mean ± std over seeds, final epoch; the paper's value in brackets.\n\n| variant | n |",
         exp.name()
@@ -232,7 +236,7 @@ pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String
             .unwrap_or(0);
         s += &format!("| {v} | {n} |");
         for c in cols {
-            match summary.iter().find(|r| r.variant == v && r.metric == c) {
+            match summary.iter().find(|r| r.variant == v && r.metric == *c) {
                 Some(r) => {
                     s += &format!(" {:.1}", r.mean);
                     if let Some(sd) = r.std {
@@ -253,7 +257,9 @@ pub fn markdown(exp: Experiment, preset: &str, summary: &[SummaryRow]) -> String
 
 pub fn display_order(exp: Experiment, rows: &[TidyRow]) -> Vec<String> {
     let known: Vec<String> = match exp {
-        Experiment::Fig4 => FIG4_METHODS.iter().map(|m| m.1.to_string()).collect(),
+        Experiment::Fig4 | Experiment::Synergy => {
+            FIG4_METHODS.iter().map(|m| m.1.to_string()).collect()
+        }
         Experiment::Fig5 => FIG5_LOSSES.iter().map(|m| m.1.to_string()).collect(),
         _ => Vec::new(),
     };
@@ -267,7 +273,10 @@ pub fn display_order(exp: Experiment, rows: &[TidyRow]) -> Vec<String> {
 /// Grouped bars of R, U1, U2, S (Fig. 4 and the ablations).
 pub fn bar_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
     let summary = summarize(exp, rows);
-    let groups = ["R", "U1", "U2", "S"];
+    let (groups, chance): (&[&str], Vec<f64>) = match exp {
+        Experiment::Synergy => (&["S", "S_auc"], vec![50.0, 50.0]),
+        _ => (&["R", "U1", "U2", "S"], vec![10.0, 10.0, 10.0, 50.0]),
+    };
     let series = display_order(exp, rows)
         .into_iter()
         .enumerate()
@@ -292,7 +301,7 @@ pub fn bar_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
             exp.name()
         ),
         groups: groups.iter().map(|g| g.to_string()).collect(),
-        chance: vec![10.0, 10.0, 10.0, 50.0],
+        chance,
         line_label: "chance".into(),
         series,
         y_label: "balanced accuracy (%)".into(),

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod checkpoint;
 pub mod model_pid;
+pub mod schedule;
 
 use crate::augment::{AugmentKey, Augmentation};
 use crate::data::trifeatures::Dataset;
@@ -28,12 +29,19 @@ use crate::models::vector_fusion::FusionKind;
 use crate::probe::{Features, ProbeConfig, linear_probe};
 use crate::rng::{Stream, item_rng};
 use anyhow::{Context, Result, anyhow, bail};
-use batch::{ImageStore, view_batch};
+use batch::{ImageStore, ViewFeed, view_batch};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::RngExt;
+use schedule::LrSchedule;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
+
+/// The version of what a run computes from its config: bumped when a fix changes training or
+/// probe numbers, so that cached runs (keyed by config, data and this) are not reused across it.
+/// 2: crop-resize taps stay inside the crop box; the probe scores all test pairs.
+pub const TRAINING_VERSION: u32 = 2;
 
 /// Runs in one process take turns: burn's seed can be global to the backend and its autodiff
 /// state is process-wide, and two runs training concurrently in one process were measured to
@@ -83,6 +91,16 @@ pub struct TrainConfig {
     /// its own key, since its numbers differ in the last bits.
     #[serde(default, skip_serializing_if = "Backend::is_cpu")]
     pub device: Backend,
+    /// lr schedule: constant (the reference; omitted when so) or cosine (warm-up, then decay).
+    #[serde(default, skip_serializing_if = "LrSchedule::is_constant")]
+    pub schedule: LrSchedule,
+    /// Linear warm-up epochs of the cosine schedule (omitted when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup_epochs: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// The fusion ablation's choices, as written in presets.
@@ -143,6 +161,13 @@ impl TrainConfig {
                     "{key} = {v} is out of range; use a finite value in [{lo:e}, {hi}] (positive for lr and temperature)"
                 );
             }
+        }
+        if self.warmup_epochs > 0 && (self.schedule.is_constant() || self.warmup_epochs >= self.epochs) {
+            bail!(
+                "warmup_epochs = {} needs schedule = \"cosine\" and fewer warm-up epochs than epochs ({})",
+                self.warmup_epochs,
+                self.epochs
+            );
         }
         if let Some(d) = self.fusion_dim {
             let heads = crate::methods::comm::CommConfig::at(self.model)
@@ -256,11 +281,12 @@ fn run_method<M: Method>(
             dataset.display()
         );
     }
-    let store = ImageStore::load(&ds)?;
+    let store = Arc::new(ImageStore::load(&ds)?);
     let mut pairs = ds.pairs(&cfg.pairs)?;
     if cfg.max_pairs > 0 {
         pairs.truncate(cfg.max_pairs);
     }
+    let pairs = Arc::new(pairs);
     // Only now that the data has loaded and checked out: a failed start leaves nothing behind.
     std::fs::create_dir_all(out).with_context(|| {
         format!(
@@ -268,10 +294,13 @@ fn run_method<M: Method>(
             out.display()
         )
     })?;
+    // A PID estimate of an earlier state of this run directory no longer describes the model.
+    let _ = std::fs::remove_file(out.join(model_pid::PID_CSV));
     let config_text = toml::to_string(cfg)?;
-    // A run can be extended to more epochs: everything but `epochs` must match to resume.
+    // A constant-lr run can be extended to more epochs: everything but `epochs` must match to
+    // resume. A scheduled lr depends on the epoch count, so there it must match too.
     let resume_key = toml::to_string(&TrainConfig {
-        epochs: 0,
+        epochs: if cfg.schedule.is_constant() { 0 } else { cfg.epochs },
         ..cfg.clone()
     })?;
     let ckpt = out.join("checkpoint");
@@ -361,7 +390,7 @@ fn run_method<M: Method>(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut last_probe: Option<Vec<ProbeRow>> = None;
+    let mut last_probe: Option<(Vec<ProbeRow>, Vec<model_pid::ModelPidRow>)> = None;
     for epoch in start..cfg.epochs {
         let t0 = std::time::Instant::now();
         // Keyed shuffle of the pair order for this epoch.
@@ -370,33 +399,21 @@ fn run_method<M: Method>(
         for i in (1..order.len()).rev() {
             order.swap(i, rng.random_range(0..=i));
         }
+        let batch = |step: usize| {
+            &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())]
+        };
+        let mut feed = ViewFeed::start(
+            store.clone(),
+            pairs.clone(),
+            specs.clone(),
+            cfg.seed,
+            epoch as u64,
+            (0..steps).map(|s| batch(s).to_vec()).collect(),
+        );
         let mut sums = vec![0.0f64; 1 + names.len()];
         for step in 0..steps {
-            let idx = &order[step * cfg.batch_size..((step + 1) * cfg.batch_size).min(order.len())];
-            let views: Vec<Tensor<4>> = specs
-                .iter()
-                .enumerate()
-                .map(|(v, spec)| {
-                    let m = spec.modality;
-                    let key = |i: usize| AugmentKey {
-                        seed: cfg.seed,
-                        epoch: epoch as u64,
-                        index: idx[i] as u64,
-                        view: v as u64,
-                        modality: m as u64,
-                    };
-                    view_batch(
-                        &store,
-                        &pairs,
-                        true,
-                        idx,
-                        m,
-                        spec.augmentation,
-                        &key,
-                        &device,
-                    )
-                })
-                .collect();
+            let idx = batch(step);
+            let views = feed.next(&device)?;
             let labels: Vec<[u8; 4]> = idx.iter().map(|&i| pairs[i].labels).collect();
             let aux_views = M::AUX.then(|| views.clone());
             let out_loss = model.loss(views, &labels, &settings);
@@ -413,11 +430,17 @@ fn run_method<M: Method>(
             for (acc, t) in sums[1..].iter_mut().zip(out_loss.terms) {
                 *acc += scalar(t);
             }
+            let lr = cfg.schedule.lr(
+                cfg.lr,
+                epoch * steps + step,
+                cfg.epochs * steps,
+                cfg.warmup_epochs * steps,
+            );
             let grads = model.main_grads(out_loss.loss);
-            model = optim.step(cfg.lr, model, grads).after_step();
+            model = optim.step(lr, model, grads).after_step();
             if let Some(aux) = aux_views.and_then(|v| model.aux_loss(v)) {
                 let grads = GradientsParams::from_grads(aux.backward(), &model);
-                model = aux_optim.step(cfg.lr, model, grads);
+                model = aux_optim.step(lr, model, grads);
             }
             bar.inc(1);
         }
@@ -432,11 +455,14 @@ fn run_method<M: Method>(
         });
         write_rows(&out.join("epochs.csv"), &names, &rows)?;
         if cfg.probe_every > 0 && (epoch + 1) % cfg.probe_every == 0 {
-            let probe = probe_model(&model.valid(), &ds, &store, cfg, epoch as u64 + 1)?;
-            if epoch + 1 == cfg.epochs {
-                // The final probe below would repeat this one (same model, same crops).
-                last_probe = Some(probe.clone());
-            }
+            let probe = if epoch + 1 == cfg.epochs {
+                // The final probe (same model, same crops), done here once with its PID.
+                let last = final_probe(&model.valid(), &ds, &store, cfg)?;
+                last_probe = Some(last.clone());
+                last.0
+            } else {
+                probe_model(&model.valid(), &ds, &store, cfg, epoch as u64 + 1)?
+            };
             curve.extend(probe.into_iter().map(|r| CurveRow {
                 epoch: epoch + 1,
                 step: (epoch + 1) * steps,
@@ -460,19 +486,19 @@ fn run_method<M: Method>(
     }
     bar.finish_and_clear();
 
-    // A PID estimate of an earlier state of this run directory no longer describes the model.
-    let _ = std::fs::remove_file(out.join(model_pid::PID_CSV));
-    let probe = match last_probe {
+    let (probe, pid) = match last_probe {
         Some(p) => p,
-        None => probe_model(&model.valid(), &ds, &store, cfg, cfg.epochs as u64)?,
+        None => final_probe(&model.valid(), &ds, &store, cfg)?,
     };
     write_csv(&out.join("probe.csv"), &probe)?;
+    write_csv(&out.join(model_pid::PID_CSV), &pid)?;
     let manifest = serde_json::json!({
         "seed": cfg.seed,
         "config": cfg,
         "dataset": dataset.display().to_string(),
         "dataset_sha256": ds.manifest.sha256,
         "crate_version": env!("CARGO_PKG_VERSION"),
+        "training_version": TRAINING_VERSION,
         "cpu": crate::device::cpu_model(),
         "device": match cfg.device {
             Backend::Cpu => "cpu (burn flex)".to_string(),
@@ -657,24 +683,85 @@ pub fn probe_model<M: Method>(
     cfg: &TrainConfig,
     probe_epoch: u64,
 ) -> Result<Vec<ProbeRow>> {
+    let (train, test) = probe_sets(model, ds, store, cfg, probe_epoch, FeatureKind::Joint)?;
+    Ok(probe_tasks(&train, &test, cfg))
+}
+
+/// The final probe and, from the same forward passes, the PID estimate of the representation
+/// (`pid model`'s default estimator, fitted on the first [`model_pid::fit_pairs`] training
+/// pairs): the probe feature is the fused PID view, or the concatenation of the two
+/// per-modality ones (`Method::pid_views`).
+pub fn final_probe<M: Method>(
+    model: &M,
+    ds: &Dataset,
+    store: &ImageStore,
+    cfg: &TrainConfig,
+) -> Result<(Vec<ProbeRow>, Vec<model_pid::ModelPidRow>)> {
+    let epoch = cfg.epochs as u64;
+    let (train, test) = probe_sets(model, ds, store, cfg, epoch, FeatureKind::PidViews)?;
+    let probe = probe_tasks(&joint_of(&train), &joint_of(&test), cfg);
+    let fit = first_rows(train, model_pid::fit_pairs(cfg));
+    let pid = model_pid::probe_pid_rows(&fit, &test, &probe)?;
+    Ok((probe, pid))
+}
+
+/// Features of `kind` of the unbiased training pairs (at most `probe_max_pairs`: it cuts the
+/// probe's training pairs only) and of every unbiased test pair, as the reference.
+fn probe_sets<M: Method>(
+    model: &M,
+    ds: &Dataset,
+    store: &ImageStore,
+    cfg: &TrainConfig,
+    probe_epoch: u64,
+    kind: FeatureKind,
+) -> Result<(Extracted, Extracted)> {
     // The inference device of the model's backend (the model comes from `.valid()`).
     let device = cfg.device.device()?;
-    let feats = |set: &str| -> Result<(Vec<f32>, usize, Vec<[u8; 4]>)> {
-        let (mut x, d, l) = extract_features(
-            model,
-            ds,
-            store,
-            set,
-            cfg.seed,
-            probe_epoch,
-            cfg.probe_max_pairs,
-            FeatureKind::Joint,
-            &device,
-        )?;
-        Ok((x.remove(0), d[0], l))
+    let feats = |set: &str, cap: usize| {
+        extract_features(
+            model, ds, store, set, cfg.seed, probe_epoch, cap, kind, &device,
+        )
     };
-    let (xa, d, la) = feats("train_unbiased")?;
-    let (xb, _, lb) = feats("test_unbiased")?;
+    Ok((
+        feats("train_unbiased", cfg.probe_max_pairs)?,
+        feats("test_unbiased", 0)?,
+    ))
+}
+
+/// The probe feature from PID views: the fused view if there is one, else the two per-modality
+/// views side by side (what `Method::features` computes; tested in `methods`).
+fn joint_of(e: &Extracted) -> Extracted {
+    let (x, dims, labels) = e;
+    let joint = if x.len() == 3 {
+        (x[2].clone(), dims[2])
+    } else {
+        let (a, b, n) = (dims[0], dims[1], labels.len());
+        let mut z = Vec::with_capacity(n * (a + b));
+        for i in 0..n {
+            z.extend_from_slice(&x[0][i * a..(i + 1) * a]);
+            z.extend_from_slice(&x[1][i * b..(i + 1) * b]);
+        }
+        (z, a + b)
+    };
+    (vec![joint.0], vec![joint.1], labels.clone())
+}
+
+/// The first `n` pairs of extracted features.
+fn first_rows(mut e: Extracted, n: usize) -> Extracted {
+    let n = n.min(e.2.len());
+    for (x, d) in e.0.iter_mut().zip(&e.1) {
+        x.truncate(n * d);
+    }
+    e.2.truncate(n);
+    e
+}
+
+/// The reference protocol on the four tasks, from joint features of the probe's train and test
+/// pairs. One set of weak crops serves the four tasks (the reference draws fresh crops per task:
+/// the same distribution, a negligible difference).
+fn probe_tasks(train: &Extracted, test: &Extracted, cfg: &TrainConfig) -> Vec<ProbeRow> {
+    let (xa, d, la) = (&train.0[0], train.1[0], &train.2);
+    let (xb, lb) = (&test.0[0], &test.2);
     let mut rows = Vec::new();
     for (t, task) in ["share", "unique1", "unique2", "synergy"]
         .iter()
@@ -683,8 +770,8 @@ pub fn probe_model<M: Method>(
         let ya: Vec<u32> = la.iter().map(|l| l[t] as u32).collect();
         let yb: Vec<u32> = lb.iter().map(|l| l[t] as u32).collect();
         let r = linear_probe(
-            &Features { x: &xa, d, y: &ya },
-            &Features { x: &xb, d, y: &yb },
+            &Features { x: xa, d, y: &ya },
+            &Features { x: xb, d, y: &yb },
             &ProbeConfig::default(),
         );
         let swap = cfg.factorcl_metric_swap && cfg.method == MethodKind::Factorcl;
@@ -700,5 +787,5 @@ pub fn probe_model<M: Method>(
             best_c: r.best_c,
         });
     }
-    Ok(rows)
+    rows
 }

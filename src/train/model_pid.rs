@@ -29,8 +29,18 @@ pub const PID_CSV: &str = "pid.csv";
 
 /// Training pairs the estimate is fitted on unless `--max-pairs` says otherwise (at most the
 /// run's probe pairs): feature extraction dominates the cost (three forward passes per pair for
-/// CoMM), and 4,000 pairs keep one fig4 run's estimate within half a minute on 2 cores.
+/// CoMM), and 4,000 pairs keep a separate estimate (`pid model`) of one fig4 run within about half a
+/// minute on 2 cores; at the end of training it reuses the final probe's features (seconds).
 pub const DEFAULT_FIT_PAIRS: usize = 4_000;
+
+/// The fitting pairs of a run's default estimate: [`DEFAULT_FIT_PAIRS`], or fewer if the run's
+/// probe used fewer.
+pub fn fit_pairs(cfg: &TrainConfig) -> usize {
+    match cfg.probe_max_pairs {
+        0 => DEFAULT_FIT_PAIRS,
+        p => p.min(DEFAULT_FIT_PAIRS),
+    }
+}
 
 /// Which representation-PID estimator to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,24 +104,89 @@ pub fn model_pid(
 
 /// The estimate in `RUN/pid.csv` if it was made by `estimator`, else a fresh one.
 pub fn model_pid_cached(run: &Path, estimator: PidEstimator) -> Result<Vec<ModelPidRow>> {
-    let path = run.join(PID_CSV);
-    if let Ok(mut r) = csv::Reader::from_path(&path) {
-        let rows: Vec<ModelPidRow> = r
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        let want = match estimator {
-            PidEstimator::Probe => ("probe", 0, crate::pid::probe_estimate::VERSION),
-            PidEstimator::Kmeans(k) => ("kmeans", k, 0),
-        };
-        let same = |r: &ModelPidRow| {
-            r.estimator == want.0 && (want.1 == 0 || r.k == want.1) && r.version == want.2
-        };
-        if rows.len() == Task::ALL.len() && rows.iter().all(same) {
-            return Ok(rows);
-        }
+    match cached_estimate(run, estimator) {
+        Some(rows) => Ok(rows),
+        None => model_pid(run, estimator, 0),
     }
-    model_pid(run, estimator, 0)
+}
+
+/// The estimate in `RUN/pid.csv`, if there is one of all tasks by `estimator` (for the probe
+/// estimator: its current version).
+pub fn cached_estimate(run: &Path, estimator: PidEstimator) -> Option<Vec<ModelPidRow>> {
+    let mut r = csv::Reader::from_path(run.join(PID_CSV)).ok()?;
+    let rows: Vec<ModelPidRow> = r.deserialize().collect::<Result<_, _>>().ok()?;
+    let want = match estimator {
+        PidEstimator::Probe => ("probe", 0, crate::pid::probe_estimate::VERSION),
+        PidEstimator::Kmeans(k) => ("kmeans", k, 0),
+    };
+    let same = |r: &ModelPidRow| {
+        r.estimator == want.0 && (want.1 == 0 || r.k == want.1) && r.version == want.2
+    };
+    (rows.len() == Task::ALL.len() && rows.iter().all(same)).then_some(rows)
+}
+
+/// The probe estimator's rows for the four tasks, from the PID views of the fitting pairs (already
+/// cut to the fitting budget) and of the evaluation pairs; `probe` gives the accuracies beside.
+pub fn probe_pid_rows(
+    fit: &Extracted,
+    eval: &Extracted,
+    probe: &[ProbeRow],
+) -> Result<Vec<ModelPidRow>> {
+    let mut rows = Vec::new();
+    for t in 0..Task::ALL.len() {
+        let ny = Task::ALL[t].n_classes();
+        let (yf, ye) = (task_labels(&fit.2, t), task_labels(&eval.2, t));
+        let e = probe_pid(
+            &views(fit, &yf),
+            &views(eval, &ye),
+            ny,
+            &ProbePidConfig::default(),
+        )?;
+        let n = (yf.len(), ye.len());
+        rows.push(pid_row(t, "probe", e.joint.name(), ny, n, e.pid, e.gap_bits, probe));
+    }
+    Ok(rows)
+}
+
+/// One row of `pid.csv`: task `t`'s estimate beside its probe accuracy and its true PID.
+#[allow(clippy::too_many_arguments)]
+fn pid_row(
+    t: usize,
+    estimator: &str,
+    joint: &str,
+    k: usize,
+    n: (usize, usize),
+    d: Decomposition,
+    gap: f64,
+    probe: &[ProbeRow],
+) -> ModelPidRow {
+    let truth = closed_form(t, 10, 0.1);
+    ModelPidRow {
+        task: Task::ALL[t].name().into(),
+        estimator: estimator.into(),
+        version: if estimator == "probe" {
+            crate::pid::probe_estimate::VERSION
+        } else {
+            0
+        },
+        joint: joint.into(),
+        k,
+        n_fit: n.0,
+        n_eval: n.1,
+        r: d.r,
+        u1: d.u1,
+        u2: d.u2,
+        s: d.s,
+        gap_bits: gap,
+        probe_balanced_accuracy: probe
+            .iter()
+            .find(|p| p.task == Task::ALL[t].name())
+            .map(|p| p.balanced_accuracy),
+        true_r: truth.r,
+        true_u1: truth.u1,
+        true_u2: truth.u2,
+        true_s: truth.s,
+    }
 }
 
 fn read_run(run: &Path) -> Result<(TrainConfig, PathBuf)> {
@@ -177,10 +252,9 @@ fn estimate<M: Method>(
         })?;
     let ds = Dataset::open(dataset)?;
     let store = ImageStore::load(&ds)?;
-    let cap = match (max_pairs, cfg.probe_max_pairs) {
-        (0, 0) => DEFAULT_FIT_PAIRS,
-        (0, p) => p.min(DEFAULT_FIT_PAIRS),
-        (m, _) => m,
+    let cap = match max_pairs {
+        0 => fit_pairs(cfg),
+        m => m,
     };
     // The final probe's crops (keyed by the last epoch), so bits and accuracies read the same views.
     let extract = |set: &str, cap: usize, kind: FeatureKind| {
@@ -200,85 +274,26 @@ fn estimate<M: Method>(
         .ok()
         .map(|mut r| r.deserialize().filter_map(|x| x.ok()).collect())
         .unwrap_or_default();
-    let mut rows = Vec::new();
-    let mut push = |t: usize,
-                    est: &str,
-                    joint: &str,
-                    k: usize,
-                    n: (usize, usize),
-                    d: Decomposition,
-                    gap: f64| {
-        let truth = closed_form(t, 10, 0.1);
-        rows.push(ModelPidRow {
-            task: Task::ALL[t].name().into(),
-            estimator: est.into(),
-            version: if est == "probe" {
-                crate::pid::probe_estimate::VERSION
-            } else {
-                0
-            },
-            joint: joint.into(),
-            k,
-            n_fit: n.0,
-            n_eval: n.1,
-            r: d.r,
-            u1: d.u1,
-            u2: d.u2,
-            s: d.s,
-            gap_bits: gap,
-            probe_balanced_accuracy: probe
-                .iter()
-                .find(|p| p.task == Task::ALL[t].name())
-                .map(|p| p.balanced_accuracy),
-            true_r: truth.r,
-            true_u1: truth.u1,
-            true_u2: truth.u2,
-            true_s: truth.s,
-        });
-    };
-    match estimator {
+    let rows = match estimator {
         PidEstimator::Probe => {
             let fit = extract("train_unbiased", cap, FeatureKind::PidViews)?;
             let eval = extract("test_unbiased", 0, FeatureKind::PidViews)?;
-            for t in 0..Task::ALL.len() {
-                let ny = Task::ALL[t].n_classes();
-                let (yf, ye) = (task_labels(&fit.2, t), task_labels(&eval.2, t));
-                let e = probe_pid(
-                    &views(&fit, &yf),
-                    &views(&eval, &ye),
-                    ny,
-                    &ProbePidConfig::default(),
-                )?;
-                push(
-                    t,
-                    "probe",
-                    e.joint.name(),
-                    ny,
-                    (yf.len(), ye.len()),
-                    e.pid,
-                    e.gap_bits,
-                );
-            }
+            probe_pid_rows(&fit, &eval, &probe)?
         }
         PidEstimator::Kmeans(k) => {
             let (x, dims, labels) = extract("train_unbiased", cap, FeatureKind::PerModality)?;
             let c1 = kmeans(&x[0], dims[0], k, cfg.seed, 100);
             let c2 = kmeans(&x[1], dims[1], k, cfg.seed.wrapping_add(1), 100);
+            let mut rows = Vec::new();
             for t in 0..Task::ALL.len() {
                 let ny = Task::ALL[t].n_classes();
                 let b = clustered_pid(&c1, &c2, &task_labels(&labels, t), k, ny)?;
-                push(
-                    t,
-                    "kmeans",
-                    "-",
-                    k,
-                    (labels.len(), labels.len()),
-                    b.pid,
-                    b.gap_bits,
-                );
+                let n = (labels.len(), labels.len());
+                rows.push(pid_row(t, "kmeans", "-", k, n, b.pid, b.gap_bits, &probe));
             }
+            rows
         }
-    }
+    };
     super::write_csv(&run.join(PID_CSV), &rows)?;
     Ok(rows)
 }
