@@ -24,7 +24,12 @@ fn main() {
     cells.iter_mut().for_each(|c| c.p /= total);
     let p = Pmf::from_cells(n1 as usize, n2 as usize, ny as usize, cells).unwrap();
     let t = std::time::Instant::now();
-    let r = broja(&p, &BrojaOptions { tol_bits: tol, max_iter, ..Default::default() }).unwrap();
+    let opts = BrojaOptions { tol_bits: tol, max_iter, ..Default::default() };
+    let r = if a.get(6).is_some_and(|s| s == "ipm") {
+        rusbench::pid::broja_ipm::broja_ipm(&p, &opts)
+    } else {
+        broja(&p, &opts).unwrap()
+    };
     println!(
         "{n1}x{n2}x{ny} seed {seed}: support {}, {} iterations, gap {:.2e} bits, converged {}, {:.2} s, {:?}",
         r.support,

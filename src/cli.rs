@@ -158,6 +158,10 @@ pub enum PidCommand {
         /// gap reached).
         #[arg(long, default_value_t = 200_000)]
         max_iter: usize,
+        /// BROJA algorithm: auto (alternating up to 5,000 support cells, interior point above),
+        /// alternating, or ipm (interior point; --max-iter then counts Newton steps).
+        #[arg(long, value_enum, default_value = "auto")]
+        solver: crate::pid::broja::BrojaSolver,
     },
     /// The PID of every task of a generated dataset (empirical, population, ideal, closed form);
     /// written to the dataset's manifest and to --out.
@@ -219,7 +223,8 @@ pub fn run_pid(cmd: &PidCommand) -> Result<()> {
             file,
             tol,
             max_iter,
-        } => pid_pmf(file, *tol, *max_iter),
+            solver,
+        } => pid_pmf(file, *tol, *max_iter, *solver),
         PidCommand::Tasks { dataset, out } => pid_tasks(dataset, out),
         PidCommand::Simulate {
             n,
@@ -276,7 +281,12 @@ fn pid_model(
     Ok(())
 }
 
-fn pid_pmf(file: &std::path::Path, tol: f64, max_iter: usize) -> Result<()> {
+fn pid_pmf(
+    file: &std::path::Path,
+    tol: f64,
+    max_iter: usize,
+    solver: crate::pid::broja::BrojaSolver,
+) -> Result<()> {
     use crate::pid::{broja, cases, mmi, wb};
     use anyhow::Context;
     let text =
@@ -289,6 +299,7 @@ fn pid_pmf(file: &std::path::Path, tol: f64, max_iter: usize) -> Result<()> {
     let opts = broja::BrojaOptions {
         tol_bits: tol,
         max_iter,
+        solver,
         progress: true,
         ..Default::default()
     };

@@ -221,3 +221,41 @@ fn pid_simulate_writes_every_estimator_scenario_task_and_atom() {
         "{err}"
     );
 }
+
+/// `pid pmf --solver ipm` and `--solver alternating` give the same atoms on a dense random pmf,
+/// each row certified (converged = yes).
+#[test]
+fn pid_pmf_solvers_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("random.json");
+    let mut h = 5u64;
+    let mut w = vec![vec![vec![0.0f64; 3]; 4]; 4];
+    for row in w.iter_mut().flatten() {
+        for v in row.iter_mut() {
+            h = rusbench::rng::mix64(h.wrapping_add(1));
+            *v = (h % 1000) as f64 + 1.0;
+        }
+    }
+    let total: f64 = w.iter().flatten().flatten().sum();
+    let dense: Vec<Vec<Vec<f64>>> = w
+        .iter()
+        .map(|a| a.iter().map(|b| b.iter().map(|v| v / total).collect()).collect())
+        .collect();
+    let json = serde_json::json!({"cases": [{"name": "RAND", "pmf_dense": dense}]});
+    std::fs::write(&file, json.to_string()).unwrap();
+    let atoms = |solver: &str| -> Vec<f64> {
+        let o = Command::new(BIN)
+            .args(["pid", "pmf", file.to_str().unwrap(), "--tol", "1e-8", "--solver", solver])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let row = out.lines().find(|l| l.starts_with("RAND,BROJA,")).unwrap().to_string();
+        assert!(row.ends_with(",yes"), "{solver}: {row}");
+        row.split(',').skip(2).take(4).map(|v| v.parse().unwrap()).collect()
+    };
+    let (a, b) = (atoms("alternating"), atoms("ipm"));
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 2e-8, "{a:?} vs {b:?}");
+    }
+}

@@ -40,7 +40,33 @@ pub struct BrojaOptions {
     pub lump: bool,
     /// Show a spinner with the iteration and the current gap on stderr (a terminal only).
     pub progress: bool,
+    /// Which algorithm: the alternating one (the library's default, which every committed
+    /// number was made with) or the interior-point one ([`super::broja_ipm`], much faster on
+    /// large general pmfs; `pid pmf`'s default). Both certify their gap.
+    pub solver: BrojaSolver,
 }
+
+/// The BROJA algorithms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BrojaSolver {
+    /// Sinkhorn sweeps alternating with mixture updates (admUI-style); `max_iter` counts sweeps.
+    #[default]
+    Alternating,
+    /// Barrier method with Newton steps on the marginal constraints' Schur complement; dense in
+    /// those constraints, so pmfs with more than [`IPM_MAX_ROWS`] of them fall back to the
+    /// alternating solver. `max_iter` counts Newton steps.
+    Ipm,
+    /// The alternating solver up to [`AUTO_IPM_SUPPORT`] support cells (fast there, and it
+    /// closes gaps below 1e-9), the interior-point one above.
+    Auto,
+}
+
+/// Support cells above which `Auto` uses the interior-point solver.
+pub const AUTO_IPM_SUPPORT: usize = 5_000;
+
+/// Marginal constraints (≈ (n1 + n2) ny) up to which the interior-point solver is used: its
+/// Schur complement is a dense square of this side (8,000: 512 MB).
+pub const IPM_MAX_ROWS: usize = 8_000;
 
 impl Default for BrojaOptions {
     fn default() -> Self {
@@ -51,6 +77,7 @@ impl Default for BrojaOptions {
             max_support: 50_000_000,
             lump: true,
             progress: false,
+            solver: BrojaSolver::Alternating,
         }
     }
 }
@@ -125,54 +152,61 @@ impl Block {
 
     /// `π` rounded onto the coupling polytope of (a, b), row-major.
     fn rounded(&self, r: &[f64]) -> Vec<f64> {
-        let (na, nb) = (self.na(), self.nb());
-        let mut x: Vec<f64> = (0..na * nb)
+        let nb = self.nb();
+        let x: Vec<f64> = (0..self.na() * nb)
             .map(|c| self.u[c / nb] * self.v[c % nb] * r[self.rid[c] as usize])
             .collect();
-        for i in 0..na {
-            let row = &mut x[i * nb..(i + 1) * nb];
-            let s: f64 = row.iter().sum();
-            if s > self.a[i] {
-                let f = self.a[i] / s;
-                row.iter_mut().for_each(|v| *v *= f);
-            }
-        }
-        let mut col = vec![0.0; nb];
-        for i in 0..na {
-            for j in 0..nb {
-                col[j] += x[i * nb + j];
-            }
-        }
-        for j in 0..nb {
-            if col[j] > self.b[j] {
-                let f = self.b[j] / col[j];
-                for i in 0..na {
-                    x[i * nb + j] *= f;
-                }
-            }
-        }
-        let err_r: Vec<f64> = (0..na)
-            .map(|i| (self.a[i] - x[i * nb..(i + 1) * nb].iter().sum::<f64>()).max(0.0))
-            .collect();
-        let mut col = vec![0.0; nb];
-        for i in 0..na {
-            for j in 0..nb {
-                col[j] += x[i * nb + j];
-            }
-        }
-        let err_c: Vec<f64> = (0..nb).map(|j| (self.b[j] - col[j]).max(0.0)).collect();
-        let e: f64 = err_r.iter().sum();
-        if e > 0.0 {
-            for i in 0..na {
-                if err_r[i] > 0.0 {
-                    for j in 0..nb {
-                        x[i * nb + j] += err_r[i] * err_c[j] / e;
-                    }
-                }
-            }
-        }
-        x
+        round_coupling(x, &self.a, &self.b)
     }
+}
+
+/// A nonnegative `|a| x |b|` matrix (row-major) rounded exactly onto the couplings of (a, b)
+/// (Altschuler, Weed, Rigollet 2017): rows, then columns scaled down to their marginals, then the
+/// missing mass added as the outer product of the row and column deficits.
+pub(super) fn round_coupling(mut x: Vec<f64>, a: &[f64], b: &[f64]) -> Vec<f64> {
+    let (na, nb) = (a.len(), b.len());
+    for i in 0..na {
+        let row = &mut x[i * nb..(i + 1) * nb];
+        let s: f64 = row.iter().sum();
+        if s > a[i] {
+            let f = a[i] / s;
+            row.iter_mut().for_each(|v| *v *= f);
+        }
+    }
+    let col_sums = |x: &[f64]| {
+        let mut col = vec![0.0; nb];
+        for i in 0..na {
+            for j in 0..nb {
+                col[j] += x[i * nb + j];
+            }
+        }
+        col
+    };
+    let col = col_sums(&x);
+    for j in 0..nb {
+        if col[j] > b[j] {
+            let f = b[j] / col[j];
+            for i in 0..na {
+                x[i * nb + j] *= f;
+            }
+        }
+    }
+    let err_r: Vec<f64> = (0..na)
+        .map(|i| (a[i] - x[i * nb..(i + 1) * nb].iter().sum::<f64>()).max(0.0))
+        .collect();
+    let col = col_sums(&x);
+    let err_c: Vec<f64> = (0..nb).map(|j| (b[j] - col[j]).max(0.0)).collect();
+    let e: f64 = err_r.iter().sum();
+    if e > 0.0 {
+        for i in 0..na {
+            if err_r[i] > 0.0 {
+                for j in 0..nb {
+                    x[i * nb + j] += err_r[i] * err_c[j] / e;
+                }
+            }
+        }
+    }
+    x
 }
 
 /// Solve BROJA for `p`.
@@ -184,22 +218,52 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
     } else {
         p
     };
+    let sides = block_sides(p);
+    let support: usize = sides.iter().map(|(a, b)| a * b).sum();
+    if support > opts.max_support {
+        return Err(BrojaError::SupportTooLarge(support, opts.max_support));
+    }
+    let ipm = match opts.solver {
+        BrojaSolver::Alternating => false,
+        BrojaSolver::Ipm => true,
+        BrojaSolver::Auto => support > AUTO_IPM_SUPPORT,
+    };
+    let rows: usize = sides.iter().map(|(a, b)| a + b.saturating_sub(1)).sum();
+    if ipm && rows <= IPM_MAX_ROWS {
+        return Ok(super::broja_ipm::broja_ipm(p, opts));
+    }
+    Ok(alternating(p, opts, None))
+}
+
+/// Per label: the x1 and x2 values with mass, `(|A_y|, |B_y|)`.
+fn block_sides(p: &Pmf) -> Vec<(usize, usize)> {
+    let (ny, px1y, px2y) = (p.ny, p.p_x1y(), p.p_x2y());
+    (0..ny)
+        .map(|y| {
+            let na = (0..p.n1).filter(|&x| px1y[x * ny + y] > 0.0).count();
+            let nb = (0..p.n2).filter(|&x| px2y[x * ny + y] > 0.0).count();
+            (na, nb)
+        })
+        .collect()
+}
+
+/// Where a previous solver stopped: the mixture q(x1, x2) to start from, its certified bounds
+/// (nats; they stay valid) and the iterations spent.
+pub(super) struct Warm {
+    pub r: HashMap<(u32, u32), f64>,
+    pub h: f64,
+    pub g: f64,
+    pub iterations: usize,
+}
+
+/// The alternating solver on `p` (lumped already if wanted), from the mixture of the
+/// independent couplings or from `warm`.
+pub(super) fn alternating(p: &Pmf, opts: &BrojaOptions, warm: Option<Warm>) -> BrojaResult {
     let ny = p.ny;
     let py = p.p_y();
     let px1y = p.p_x1y();
     let px2y = p.p_x2y();
-
-    // Support of each block and the shared pair ids.
-    let support: usize = (0..ny)
-        .map(|y| {
-            let na = (0..p.n1).filter(|&x| px1y[x * ny + y] > 0.0).count();
-            let nb = (0..p.n2).filter(|&x| px2y[x * ny + y] > 0.0).count();
-            na * nb
-        })
-        .sum();
-    if support > opts.max_support {
-        return Err(BrojaError::SupportTooLarge(support, opts.max_support));
-    }
+    let support: usize = block_sides(p).iter().map(|(a, b)| a * b).sum();
     let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
     let mut blocks = Vec::new();
     for y in 0..ny {
@@ -233,26 +297,38 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
         });
     }
     let n_pairs = ids.len();
-    drop(ids);
 
-    // Start from the mixture of the independent couplings.
+    // Start from the mixture of the independent couplings, or from where another solver stopped.
     let mut r = vec![0.0; n_pairs];
-    for bl in &blocks {
-        let nb = bl.nb();
-        for (c, &k) in bl.rid.iter().enumerate() {
-            r[k as usize] += bl.py * bl.a[c / nb] * bl.b[c % nb];
+    match &warm {
+        Some(w) => {
+            for (cell, &k) in &ids {
+                r[k as usize] = w.r.get(cell).copied().unwrap_or(0.0).max(1e-300);
+            }
+        }
+        None => {
+            for bl in &blocks {
+                let nb = bl.nb();
+                for (c, &k) in bl.rid.iter().enumerate() {
+                    r[k as usize] += bl.py * bl.a[c / nb] * bl.b[c % nb];
+                }
+            }
         }
     }
+    drop(ids);
 
     let h_y: f64 = -py
         .iter()
         .filter(|&&v| v > 0.0)
         .map(|&v| v * v.ln())
         .sum::<f64>();
-    let mut best_h = f64::NEG_INFINITY; // best primal H_q(Y|X1X2), nats
-    let mut best_g = f64::INFINITY; // best dual bound, nats
+    // Best primal H_q(Y|X1X2) and dual bound, nats.
+    let (mut best_h, mut best_g) = match &warm {
+        Some(w) => (w.h, w.g),
+        None => (f64::NEG_INFINITY, f64::INFINITY),
+    };
     let mut s = vec![0.0; n_pairs];
-    let mut iterations = 0;
+    let mut iterations = warm.as_ref().map_or(0, |w| w.iterations);
     let mut converged = false;
     let spinner = if opts.progress {
         indicatif::ProgressBar::new_spinner()
@@ -294,7 +370,7 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
     let (i1, i2, i12) = (p.i_x1_y(), p.i_x2_y(), p.i_x12_y());
     // The feasible point's I can exceed I(X1,X2;Y) only by rounding noise.
     let i_min = i_min.min(i12);
-    Ok(BrojaResult {
+    BrojaResult {
         pid: Decomposition {
             r: i1 + i2 - i_min,
             u1: i_min - i2,
@@ -305,7 +381,7 @@ pub fn broja(p: &Pmf, opts: &BrojaOptions) -> Result<BrojaResult, BrojaError> {
         iterations,
         converged,
         support,
-    })
+    }
 }
 
 /// (primal H of the rounded point, dual bound g), both in nats.
@@ -371,9 +447,25 @@ mod tests {
         uniform((2, 2, ny), &o)
     }
 
+    /// Both solvers, certified to 1e-9 bits (alternating) and 5e-8 (interior point, whose floor
+    /// in f64 is ~1e-8 on these degenerate optima), and agreeing within the looser gap.
     fn solve(p: &Pmf) -> Decomposition {
         let r = broja(p, &BrojaOptions::default()).unwrap();
         assert!(r.converged && r.gap_bits <= 1e-9, "gap {}", r.gap_bits);
+        let ipm = broja(
+            p,
+            &BrojaOptions {
+                solver: BrojaSolver::Ipm,
+                tol_bits: 5e-8,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(ipm.converged && ipm.gap_bits <= 5e-8, "interior point: {ipm:?}");
+        let (a, b) = (r.pid, ipm.pid);
+        for (u, v) in [(a.r, b.r), (a.u1, b.u1), (a.u2, b.u2), (a.s, b.s)] {
+            assert!((u - v).abs() < 5.1e-8, "{a:?} vs interior point {b:?}");
+        }
         r.pid
     }
 

@@ -3,6 +3,7 @@
 //! measure, solved with a certificate), Williams-Beer I_min and MMI.
 
 pub mod broja;
+pub mod broja_ipm;
 pub mod cases;
 pub mod estimate;
 pub mod mmi;
