@@ -188,33 +188,39 @@ pub fn bits_markdown(acc: &[SummaryRow], bits: &[SummaryRow]) -> String {
     s
 }
 
-/// Bars of each method's atoms as a share of the true atom (%), the truth as the 100 % line.
-pub fn bits_figure(preset: &str, rows: &[TidyRow], bits: &[SummaryRow]) -> Canvas {
+/// Bars of each method's atoms as a share of the true atom (%), the truth as the 100 % line;
+/// the atoms the runs measured (all four for fig4, S for the synergy contrast).
+pub fn bits_figure(exp: &str, preset: &str, rows: &[TidyRow], bits: &[SummaryRow]) -> Canvas {
+    let atoms: Vec<&str> = ATOMS
+        .iter()
+        .map(|a| a.0)
+        .filter(|a| bits.iter().any(|r| r.metric == format!("{a}_bits")))
+        .collect();
     let series = display_order(super::experiments::Experiment::Fig4, rows)
         .into_iter()
         .enumerate()
         .map(|(i, v)| BarSeries {
             color: PALETTE[i % PALETTE.len()],
-            values: ATOMS
+            values: atoms
                 .iter()
-                .map(|(atom, _, _)| {
+                .map(|atom| {
                     let t = truth(atom);
                     bits.iter()
                         .find(|r| r.variant == v && r.metric == format!("{atom}_bits"))
                         .map(|r| (100.0 * r.mean / t, 100.0 * r.std.unwrap_or(0.0) / t))
                 })
                 .collect(),
-            paper: vec![None; ATOMS.len()],
+            paper: vec![None; atoms.len()],
             name: v,
         })
         .collect();
     crate::figures::bars::draw(&BarChart {
-        title: format!("fig4 ({preset} preset): PID of the representations (probe estimator)"),
-        groups: ATOMS
+        title: format!("{exp} ({preset} preset): PID of the representations (probe estimator)"),
+        groups: atoms
             .iter()
-            .map(|(a, _, _)| format!("{a} (of {:.2} bits)", truth(a)))
+            .map(|a| format!("{a} (of {:.2} bits)", truth(a)))
             .collect(),
-        chance: vec![100.0; ATOMS.len()],
+        chance: vec![100.0; atoms.len()],
         line_label: "true atom".into(),
         series,
         y_label: "estimate / true atom (%)".into(),

@@ -506,7 +506,7 @@ fn write_outputs(
         let b = bits::summarize_bits(bits_rows);
         md += &bits::bits_markdown(&summary, &b);
         crate::figures::save(
-            &bits::bits_figure(preset, rows, &b),
+            &bits::bits_figure(exp.name(), preset, rows, &b),
             out,
             &format!("{}_bits", exp.name()),
         )?;

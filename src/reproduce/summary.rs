@@ -304,7 +304,10 @@ pub fn bar_figure(exp: Experiment, preset: &str, rows: &[TidyRow]) -> Canvas {
         chance,
         line_label: "chance".into(),
         series,
-        y_label: "balanced accuracy (%)".into(),
+        y_label: match exp {
+            Experiment::Synergy => "balanced accuracy / ROC-AUC (%)".into(),
+            _ => "balanced accuracy (%)".into(),
+        },
     })
 }
 
