@@ -16,7 +16,12 @@ fn main() {
         for x2 in 0..n2 as u32 {
             for y in 0..ny as u32 {
                 h = rusbench::rng::mix64(h.wrapping_add(0x9e37_79b9));
-                cells.push(Cell { x1, x2, y, p: ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64 });
+                cells.push(Cell {
+                    x1,
+                    x2,
+                    y,
+                    p: ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64,
+                });
             }
         }
     }
@@ -24,7 +29,11 @@ fn main() {
     cells.iter_mut().for_each(|c| c.p /= total);
     let p = Pmf::from_cells(n1 as usize, n2 as usize, ny as usize, cells).unwrap();
     let t = std::time::Instant::now();
-    let opts = BrojaOptions { tol_bits: tol, max_iter, ..Default::default() };
+    let opts = BrojaOptions {
+        tol_bits: tol,
+        max_iter,
+        ..Default::default()
+    };
     let r = if a.get(6).is_some_and(|s| s == "ipm") {
         rusbench::pid::broja_ipm::broja_ipm(&p, &opts)
     } else {

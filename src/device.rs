@@ -32,7 +32,8 @@ pub fn simd_level() -> &'static str {
         if std::arch::is_x86_feature_detected!("avx512f") {
             return "AVX-512";
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             return "AVX2+FMA";
         }
         if std::arch::is_x86_feature_detected!("avx") {

@@ -239,20 +239,40 @@ fn pid_pmf_solvers_agree() {
     let total: f64 = w.iter().flatten().flatten().sum();
     let dense: Vec<Vec<Vec<f64>>> = w
         .iter()
-        .map(|a| a.iter().map(|b| b.iter().map(|v| v / total).collect()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|b| b.iter().map(|v| v / total).collect())
+                .collect()
+        })
         .collect();
     let json = serde_json::json!({"cases": [{"name": "RAND", "pmf_dense": dense}]});
     std::fs::write(&file, json.to_string()).unwrap();
     let atoms = |solver: &str| -> Vec<f64> {
         let o = Command::new(BIN)
-            .args(["pid", "pmf", file.to_str().unwrap(), "--tol", "1e-8", "--solver", solver])
+            .args([
+                "pid",
+                "pmf",
+                file.to_str().unwrap(),
+                "--tol",
+                "1e-8",
+                "--solver",
+                solver,
+            ])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let out = String::from_utf8(o.stdout).unwrap();
-        let row = out.lines().find(|l| l.starts_with("RAND,BROJA,")).unwrap().to_string();
+        let row = out
+            .lines()
+            .find(|l| l.starts_with("RAND,BROJA,"))
+            .unwrap()
+            .to_string();
         assert!(row.ends_with(",yes"), "{solver}: {row}");
-        row.split(',').skip(2).take(4).map(|v| v.parse().unwrap()).collect()
+        row.split(',')
+            .skip(2)
+            .take(4)
+            .map(|v| v.parse().unwrap())
+            .collect()
     };
     let (a, b) = (atoms("alternating"), atoms("ipm"));
     for (x, y) in a.iter().zip(&b) {

@@ -80,7 +80,10 @@ fn train_resume_and_probe() {
     assert_eq!(trained_pid.len(), 4);
     let fresh = model_pid(&straight, PidEstimator::Probe, 0).unwrap();
     for (a, b) in trained_pid.iter().zip(&fresh) {
-        assert_eq!((&a.task, &a.joint, a.n_fit, a.n_eval), (&b.task, &b.joint, b.n_fit, b.n_eval));
+        assert_eq!(
+            (&a.task, &a.joint, a.n_fit, a.n_eval),
+            (&b.task, &b.joint, b.n_fit, b.n_eval)
+        );
         assert_eq!(a.probe_balanced_accuracy, b.probe_balanced_accuracy);
         for (x, y) in [(a.r, b.r), (a.u1, b.u1), (a.u2, b.u2), (a.s, b.s)] {
             assert!((x - y).abs() < 1e-3, "{a:?} vs {b:?}");
@@ -203,12 +206,18 @@ fn bad_presets_are_refused() {
             "weight_decay = NaN",
         ),
         (good.replace("epochs = 1", "epochs = 0"), "epochs = 0"),
-        (format!("{good}\nwarmup_epochs = 1\n"), "warmup_epochs = 1 needs"),
+        (
+            format!("{good}\nwarmup_epochs = 1\n"),
+            "warmup_epochs = 1 needs",
+        ),
         (
             format!("{good}\nschedule = \"cosine\"\nwarmup_epochs = 1\n"),
             "fewer warm-up epochs than epochs",
         ),
-        (format!("{good}\nschedule = \"linear\"\n"), "malformed preset"),
+        (
+            format!("{good}\nschedule = \"linear\"\n"),
+            "malformed preset",
+        ),
         (
             good.replace(
                 "augment = [\"all\", \"all\"]",

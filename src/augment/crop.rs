@@ -275,10 +275,26 @@ mod tests {
         );
         for y in 0..2 {
             for c in 0..3 {
-                assert!((across.at(y, 0, c) - 12.0 / 7.0).abs() < 1e-5, "{:?}", across.data);
-                assert!((across.at(y, 1, c) - 23.0 / 7.0).abs() < 1e-5, "{:?}", across.data);
-                assert!((down.at(0, y, c) - 12.0 / 7.0).abs() < 1e-5, "{:?}", down.data);
-                assert!((down.at(1, y, c) - 23.0 / 7.0).abs() < 1e-5, "{:?}", down.data);
+                assert!(
+                    (across.at(y, 0, c) - 12.0 / 7.0).abs() < 1e-5,
+                    "{:?}",
+                    across.data
+                );
+                assert!(
+                    (across.at(y, 1, c) - 23.0 / 7.0).abs() < 1e-5,
+                    "{:?}",
+                    across.data
+                );
+                assert!(
+                    (down.at(0, y, c) - 12.0 / 7.0).abs() < 1e-5,
+                    "{:?}",
+                    down.data
+                );
+                assert!(
+                    (down.at(1, y, c) - 23.0 / 7.0).abs() < 1e-5,
+                    "{:?}",
+                    down.data
+                );
             }
         }
     }

@@ -461,7 +461,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(ipm.converged && ipm.gap_bits <= 5e-8, "interior point: {ipm:?}");
+        assert!(
+            ipm.converged && ipm.gap_bits <= 5e-8,
+            "interior point: {ipm:?}"
+        );
         let (a, b) = (r.pid, ipm.pid);
         for (u, v) in [(a.r, b.r), (a.u1, b.u1), (a.u2, b.u2), (a.s, b.s)] {
             assert!((u - v).abs() < 5.1e-8, "{a:?} vs interior point {b:?}");

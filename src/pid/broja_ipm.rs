@@ -81,7 +81,10 @@ impl Problem {
         for y in 0..ny {
             for x1 in (0..p.n1).filter(|&x| px1y[x * ny + y] > 0.0) {
                 for x2 in (0..p.n2).filter(|&x| px2y[x * ny + y] > 0.0) {
-                    cells.entry((x1 as u32, x2 as u32)).or_default().push(y as u32);
+                    cells
+                        .entry((x1 as u32, x2 as u32))
+                        .or_default()
+                        .push(y as u32);
                 }
             }
         }
@@ -232,7 +235,12 @@ pub fn broja_ipm(p: &Pmf, opts: &BrojaOptions) -> BrojaResult {
         };
         return alternating(p, &polish, Some(warm));
     }
-    let h_y: f64 = -pr.py.iter().filter(|&&v| v > 0.0).map(|&v| v * v.ln()).sum::<f64>();
+    let h_y: f64 = -pr
+        .py
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .map(|&v| v * v.ln())
+        .sum::<f64>();
     let i_min = ((h_y - best_h) / std::f64::consts::LN_2).max(0.0);
     let (i1, i2, i12) = (p.i_x1_y(), p.i_x2_y(), p.i_x12_y());
     let i_min = i_min.min(i12);
@@ -257,7 +265,9 @@ fn barrier(pr: &Problem, q: &[f64], t: f64) -> f64 {
         .map(|k| {
             let v = &q[pr.cell_start[k]..pr.cell_start[k + 1]];
             let m: f64 = v.iter().sum();
-            v.iter().map(|&x| x * (x / m).ln() - x.ln() / t).sum::<f64>()
+            v.iter()
+                .map(|&x| x * (x / m).ln() - x.ln() / t)
+                .sum::<f64>()
         })
         .sum()
 }
@@ -335,7 +345,11 @@ fn newton_step(pr: &Problem, q: &[f64], t: f64) -> (Vec<f64>, Vec<f64>, f64) {
     // Δ = -H⁻¹ (g + Aᵀ ν).
     let u: Vec<f64> = (0..q.len())
         .map(|j| {
-            let r2 = if pr.row2[j] == NONE { 0.0 } else { nu[pr.row2[j] as usize] };
+            let r2 = if pr.row2[j] == NONE {
+                0.0
+            } else {
+                nu[pr.row2[j] as usize]
+            };
             g[j] + nu[pr.row1[j] as usize] + r2
         })
         .collect();
@@ -350,8 +364,15 @@ fn solve_spd(s: &mut [f64], n: usize, b: Vec<f64>) -> Vec<f64> {
     use faer::linalg::solvers::Solve;
     let mut rhs = faer::Mat::<f64>::from_fn(n, 1, |i, _| b[i]);
     let llt = |shift: f64| {
-        faer::Mat::<f64>::from_fn(n, n, |i, j| s[i * n + j] + if i == j { shift * s[i * n + i].abs() } else { 0.0 })
-            .llt(faer::Side::Lower)
+        faer::Mat::<f64>::from_fn(n, n, |i, j| {
+            s[i * n + j]
+                + if i == j {
+                    shift * s[i * n + i].abs()
+                } else {
+                    0.0
+                }
+        })
+        .llt(faer::Side::Lower)
     };
     match llt(0.0).or_else(|_| llt(1e-12)) {
         Ok(f) => {
@@ -386,11 +407,17 @@ fn certificate(pr: &Problem, q: &[f64], nu: &[f64], t: f64) -> (f64, f64) {
             .map(|k| {
                 let v = &q[pr.cell_start[k]..pr.cell_start[k + 1]];
                 let m: f64 = v.iter().sum();
-                -v.iter().filter(|&&x| x > 0.0).map(|&x| x * (x / m).ln()).sum::<f64>()
+                -v.iter()
+                    .filter(|&&x| x > 0.0)
+                    .map(|&x| x * (x / m).ln())
+                    .sum::<f64>()
             })
             .sum()
     };
-    let purified: Vec<f64> = q.iter().map(|&x| if x * t < 1e-3 { 0.0 } else { x }).collect();
+    let purified: Vec<f64> = q
+        .iter()
+        .map(|&x| if x * t < 1e-3 { 0.0 } else { x })
+        .collect();
     let h = h_of(&round_all(pr, q)).max(h_of(&round_all(pr, &purified)));
     (h, g)
 }
@@ -443,7 +470,12 @@ mod tests {
                 for y in 0..n.2 as u32 {
                     h = crate::rng::mix64(h.wrapping_add(1));
                     if !(zeros && h.is_multiple_of(4)) {
-                        cells.push(Cell { x1, x2, y, p: (h % 1000) as f64 + 1.0 });
+                        cells.push(Cell {
+                            x1,
+                            x2,
+                            y,
+                            p: (h % 1000) as f64 + 1.0,
+                        });
                     }
                 }
             }
@@ -467,9 +499,16 @@ mod tests {
 
     #[test]
     fn agrees_with_the_alternating_solver_where_both_converge() {
-        for (n, seed, zeros) in [((3, 4, 3), 7, true), ((2, 5, 2), 3, false), ((4, 4, 4), 11, true)] {
+        for (n, seed, zeros) in [
+            ((3, 4, 3), 7, true),
+            ((2, 5, 2), 3, false),
+            ((4, 4, 4), 11, true),
+        ] {
             let p = random(n, seed, zeros);
-            let (a, b) = (solve(&p, BrojaSolver::Alternating), solve(&p, BrojaSolver::Ipm));
+            let (a, b) = (
+                solve(&p, BrojaSolver::Alternating),
+                solve(&p, BrojaSolver::Ipm),
+            );
             assert!(a.converged && b.converged, "{n:?}: {a:?} {b:?}");
             let (x, y) = (a.pid, b.pid);
             for (u, v) in [(x.r, y.r), (x.u1, y.u1), (x.u2, y.u2), (x.s, y.s)] {
@@ -492,9 +531,17 @@ mod tests {
         let alt = broja(&p, &opts(BrojaSolver::Alternating)).unwrap();
         let ipm = broja(&p, &opts(BrojaSolver::Ipm)).unwrap();
         assert!(!alt.converged && alt.gap_bits > 1e-6, "{alt:?}");
-        assert!(ipm.converged && ipm.gap_bits <= 1e-7 && ipm.iterations < 200, "{ipm:?}");
+        assert!(
+            ipm.converged && ipm.gap_bits <= 1e-7 && ipm.iterations < 200,
+            "{ipm:?}"
+        );
         // Both bracket the same optimum: the alternating solver's feasible point is no better.
         let d = ipm.pid.s - alt.pid.s;
-        assert!(d >= -1e-7 && d <= alt.gap_bits + 1e-7, "{} vs {}", ipm.pid.s, alt.pid.s);
+        assert!(
+            d >= -1e-7 && d <= alt.gap_bits + 1e-7,
+            "{} vs {}",
+            ipm.pid.s,
+            alt.pid.s
+        );
     }
 }

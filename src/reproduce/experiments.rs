@@ -230,7 +230,11 @@ mod tests {
         assert_eq!(syn.len(), 4, "Cross and CoMM x 2 seeds, biased only");
         for r in &syn {
             assert_eq!(r.pretraining, Pretraining::Biased);
-            assert!(["Cross", "CoMM"].contains(&r.variant.as_str()), "{}", r.variant);
+            assert!(
+                ["Cross", "CoMM"].contains(&r.variant.as_str()),
+                "{}",
+                r.variant
+            );
             // The same config as fig4's run of that method and seed: one cache entry for both.
             let twin = fig4
                 .iter()

@@ -4,9 +4,9 @@
 use crate::augment::{AugmentKey, Augmentation, Image};
 use crate::data::trifeatures::Dataset;
 use crate::data::trifeatures::dataset::PairRecord;
+use crate::methods::ViewSpec;
 use anyhow::Result;
 use burn::tensor::{Device, Tensor, TensorData};
-use crate::methods::ViewSpec;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -91,7 +91,15 @@ impl ViewFeed {
                             view: v as u64,
                             modality: spec.modality as u64,
                         };
-                        view_data(&store, &pairs, true, idx, spec.modality, spec.augmentation, &key)
+                        view_data(
+                            &store,
+                            &pairs,
+                            true,
+                            idx,
+                            spec.modality,
+                            spec.augmentation,
+                            &key,
+                        )
                     })
                     .collect();
                 if tx.send(views).is_err() {

@@ -162,7 +162,9 @@ impl TrainConfig {
                 );
             }
         }
-        if self.warmup_epochs > 0 && (self.schedule.is_constant() || self.warmup_epochs >= self.epochs) {
+        if self.warmup_epochs > 0
+            && (self.schedule.is_constant() || self.warmup_epochs >= self.epochs)
+        {
             bail!(
                 "warmup_epochs = {} needs schedule = \"cosine\" and fewer warm-up epochs than epochs ({})",
                 self.warmup_epochs,
@@ -300,7 +302,11 @@ fn run_method<M: Method>(
     // A constant-lr run can be extended to more epochs: everything but `epochs` must match to
     // resume. A scheduled lr depends on the epoch count, so there it must match too.
     let resume_key = toml::to_string(&TrainConfig {
-        epochs: if cfg.schedule.is_constant() { 0 } else { cfg.epochs },
+        epochs: if cfg.schedule.is_constant() {
+            0
+        } else {
+            cfg.epochs
+        },
         ..cfg.clone()
     })?;
     let ckpt = out.join("checkpoint");
@@ -719,7 +725,15 @@ fn probe_sets<M: Method>(
     let device = cfg.device.device()?;
     let feats = |set: &str, cap: usize| {
         extract_features(
-            model, ds, store, set, cfg.seed, probe_epoch, cap, kind, &device,
+            model,
+            ds,
+            store,
+            set,
+            cfg.seed,
+            probe_epoch,
+            cap,
+            kind,
+            &device,
         )
     };
     Ok((

@@ -143,7 +143,16 @@ pub fn probe_pid_rows(
             &ProbePidConfig::default(),
         )?;
         let n = (yf.len(), ye.len());
-        rows.push(pid_row(t, "probe", e.joint.name(), ny, n, e.pid, e.gap_bits, probe));
+        rows.push(pid_row(
+            t,
+            "probe",
+            e.joint.name(),
+            ny,
+            n,
+            e.pid,
+            e.gap_bits,
+            probe,
+        ));
     }
     Ok(rows)
 }
