@@ -317,11 +317,6 @@ pub(super) fn alternating(p: &Pmf, opts: &BrojaOptions, warm: Option<Warm>) -> B
     }
     drop(ids);
 
-    let h_y: f64 = -py
-        .iter()
-        .filter(|&&v| v > 0.0)
-        .map(|&v| v * v.ln())
-        .sum::<f64>();
     // Best primal H_q(Y|X1X2) and dual bound, nats.
     let (mut best_h, mut best_g) = match &warm {
         Some(w) => (w.h, w.g),
@@ -366,6 +361,24 @@ pub(super) fn alternating(p: &Pmf, opts: &BrojaOptions, warm: Option<Warm>) -> B
         }
     }
     spinner.finish_and_clear();
+    result(p, (best_h, best_g), iterations, converged, support)
+}
+
+/// The atoms from the best feasible point's H(Y|X1,X2) and the certified gap, both bounds in nats.
+pub(super) fn result(
+    p: &Pmf,
+    (best_h, best_g): (f64, f64),
+    iterations: usize,
+    converged: bool,
+    support: usize,
+) -> BrojaResult {
+    // H(Y) in nats, as the bounds.
+    let h_y: f64 = -p
+        .p_y()
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .map(|&v| v * v.ln())
+        .sum::<f64>();
     let i_min = ((h_y - best_h) / std::f64::consts::LN_2).max(0.0);
     let (i1, i2, i12) = (p.i_x1_y(), p.i_x2_y(), p.i_x12_y());
     // The feasible point's I can exceed I(X1,X2;Y) only by rounding noise.

@@ -18,8 +18,7 @@
 //! after which the Hessian's 1/q² terms of the vanishing cells swamp the solve; the alternating
 //! solver reaches 1e-9 and below on small pmfs.
 
-use super::Decomposition;
-use super::broja::{BrojaOptions, BrojaResult, Warm, alternating, round_coupling};
+use super::broja::{BrojaOptions, BrojaResult, Warm, alternating, result, round_coupling};
 use super::pmf::Pmf;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -235,27 +234,7 @@ pub fn broja_ipm(p: &Pmf, opts: &BrojaOptions) -> BrojaResult {
         };
         return alternating(p, &polish, Some(warm));
     }
-    let h_y: f64 = -pr
-        .py
-        .iter()
-        .filter(|&&v| v > 0.0)
-        .map(|&v| v * v.ln())
-        .sum::<f64>();
-    let i_min = ((h_y - best_h) / std::f64::consts::LN_2).max(0.0);
-    let (i1, i2, i12) = (p.i_x1_y(), p.i_x2_y(), p.i_x12_y());
-    let i_min = i_min.min(i12);
-    BrojaResult {
-        pid: Decomposition {
-            r: i1 + i2 - i_min,
-            u1: i_min - i2,
-            u2: i_min - i1,
-            s: i12 - i_min,
-        },
-        gap_bits: ((best_g - best_h) / std::f64::consts::LN_2).max(0.0),
-        iterations,
-        converged,
-        support: pr.y.len(),
-    }
+    result(p, (best_h, best_g), iterations, converged, pr.y.len())
 }
 
 /// `f(q) - Σ ln q / t` (the barrier objective over t).
