@@ -543,6 +543,10 @@ pub struct ReproduceArgs {
     /// Seeds per run (the preset's seed, +1, ...).
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
+    /// First seed [default: the preset's]: `--first-seed 1 --seeds 1` trains seed 1 alone (the
+    /// same cache entries as `--seeds 2`); join folders of different seeds with --from-csv.
+    #[arg(long)]
+    pub first_seed: Option<u64>,
     /// Results root: outputs go to <results>/<experiment>-<preset>/.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -553,10 +557,11 @@ pub struct ReproduceArgs {
     /// generated if missing].
     #[arg(long)]
     pub dataset: Option<PathBuf>,
-    /// Redraw summary and figure from this runs.csv without training.
+    /// Redraw summary and figure from this runs.csv without training. Given more than once (seeds
+    /// trained apart), the files are joined (runs.csv, bits.csv, config.toml) into --out.
     #[arg(long)]
-    pub from_csv: Option<PathBuf>,
-    /// With --from-csv: output folder [default: beside the CSV].
+    pub from_csv: Vec<PathBuf>,
+    /// With --from-csv: output folder [default: beside the CSV; required to join several].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
@@ -585,10 +590,11 @@ impl Default for ReproduceArgs {
             experiment: "synergy".into(),
             preset: "demo".into(),
             seeds: 1,
+            first_seed: None,
             results: "results".into(),
             cache: "runs/cache".into(),
             dataset: None,
-            from_csv: None,
+            from_csv: Vec::new(),
             out: None,
             device: None,
             jobs: None,
@@ -635,8 +641,8 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
             r.figure.display()
         );
     };
-    if let Some(csv) = &args.from_csv {
-        let r = crate::reproduce::from_csv(csv, args.out.as_deref())?;
+    if !args.from_csv.is_empty() {
+        let r = crate::reproduce::from_csv(&args.from_csv, args.out.as_deref())?;
         print(&r);
         return Ok(());
     }
@@ -654,6 +660,7 @@ pub fn run_reproduce(args: &ReproduceArgs) -> Result<()> {
         experiments,
         preset: args.preset.clone(),
         seeds: args.seeds,
+        first_seed: args.first_seed,
         results: args.results.clone(),
         cache: args.cache.clone(),
         dataset: args.dataset.clone(),

@@ -83,6 +83,7 @@ fn options(root: &Path, preset: &Path) -> ReproduceOptions {
         experiments: vec![Experiment::Fig4],
         preset: preset.to_str().unwrap().into(),
         seeds: 1,
+        first_seed: None,
         results: root.join("results"),
         cache: root.join("cache"),
         dataset: Some(root.join("data")),
@@ -208,16 +209,99 @@ fn from_csv_gives_a_known_png() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fig4_runs.csv");
     let out = tmp.path().join("fig4-fixture");
-    let r = from_csv(&csv, Some(&out)).unwrap();
+    let r = from_csv(std::slice::from_ref(&csv), Some(&out)).unwrap();
     let png = std::fs::read(&r.figure).unwrap();
     assert_eq!(sha(&png), FIXTURE_FIG4_PNG_SHA256);
     // Twice: the same bytes; the SVG carries the labels as text.
     let again = tmp.path().join("b/fig4-fixture");
-    let r2 = from_csv(&csv, Some(&again)).unwrap();
+    let r2 = from_csv(std::slice::from_ref(&csv), Some(&again)).unwrap();
     assert_eq!(sha(&std::fs::read(&r2.figure).unwrap()), sha(&png));
     let svg = std::fs::read_to_string(out.join("fig4.svg")).unwrap();
     assert!(svg.contains(">CoMM</text>") && svg.contains(">S</text>"));
     assert!(r.summary_md.contains("| CoMM | 3 |"), "{}", r.summary_md);
+}
+
+/// The fixture's rows of `keep` seeds, as a results folder's runs.csv under `dir`.
+fn fixture_seeds(dir: &Path, keep: &[u64]) -> std::path::PathBuf {
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fig4_runs.csv");
+    let rows = rusbench::reproduce::read_runs_csv(&csv).unwrap();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| keep.contains(&r.seed))
+        .collect();
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("runs.csv");
+    rusbench::train::write_csv(&path, &rows).unwrap();
+    path
+}
+
+#[test]
+fn seeds_trained_apart_join_into_the_folder_of_all_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = fixture_seeds(&tmp.path().join("whole/fig4-x"), &[0, 1, 2]);
+    let a = fixture_seeds(&tmp.path().join("a/fig4-x"), &[0, 2]);
+    let b = fixture_seeds(&tmp.path().join("b/fig4-x"), &[1]);
+    let all = from_csv(std::slice::from_ref(&whole), None).unwrap();
+    let out = tmp.path().join("joined/fig4-x");
+    let joined = from_csv(&[a.clone(), b.clone()], Some(&out)).unwrap();
+    // The same summary as the folder trained at once; the rows are all there.
+    assert_eq!(joined.summary_md, all.summary_md);
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(
+        read(&out.join("summary.csv")),
+        read(&whole.with_file_name("summary.csv"))
+    );
+    let n = |p: &Path| rusbench::reproduce::read_runs_csv(p).unwrap().len();
+    assert_eq!(n(&out.join("runs.csv")), n(&whole));
+    // A seed in both files, a missing --out, a file named twice: refused, nothing drawn.
+    let dup = fixture_seeds(&tmp.path().join("c/fig4-x"), &[1, 2]);
+    let bad = tmp.path().join("bad/fig4-x");
+    let e = from_csv(&[a.clone(), dup], Some(&bad))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("seed 2 of") && e.contains("in both"), "{e}");
+    assert!(!bad.join("summary.md").exists());
+    let e = from_csv(&[a.clone(), b.clone()], None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--out"), "{e}");
+    let e = from_csv(&[a.clone(), a.clone()], Some(&bad))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("twice"), "{e}");
+}
+
+#[test]
+fn seeds_of_different_configs_are_not_joined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = fixture_seeds(&tmp.path().join("a/fig4-x"), &[0]);
+    let b = fixture_seeds(&tmp.path().join("b/fig4-x"), &[1]);
+    let config = |seed: u64, lr: f64, cpu: &str| {
+        format!(
+            "experiment = \"fig4\"\npreset = \"x\"\nseeds = 1\ndataset_sha256 = \"d\"\nmachines = [\"{cpu}\"]\n\n\
+             [base]\nlr = {lr}\nseed = {seed}\n\n[[runs]]\nvariant = \"CoMM\"\nseed = {seed}\nkey = \"k{seed}\"\n"
+        )
+    };
+    std::fs::write(a.with_file_name("config.toml"), config(0, 0.001, "A")).unwrap();
+    std::fs::write(b.with_file_name("config.toml"), config(1, 0.001, "B")).unwrap();
+    let out = tmp.path().join("joined/fig4-x");
+    let r = from_csv(&[a.clone(), b.clone()], Some(&out)).unwrap();
+    let joined: toml::Table =
+        toml::from_str(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(joined["seeds"].as_integer(), Some(2));
+    assert_eq!(joined["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(joined["base"]["seed"].as_integer(), Some(0));
+    assert!(
+        r.summary_md.contains("Trained on: A; B."),
+        "{}",
+        r.summary_md
+    );
+    // Another lr: not seeds of one preset.
+    std::fs::write(b.with_file_name("config.toml"), config(1, 0.002, "B")).unwrap();
+    let bad = tmp.path().join("bad/fig4-x");
+    let e = from_csv(&[a, b], Some(&bad)).unwrap_err().to_string();
+    assert!(e.contains("differ in `base`"), "{e}");
+    assert!(!bad.join("summary.md").exists());
 }
 
 #[test]

@@ -209,6 +209,7 @@ fn a_slurm_job_array_trains_the_same_runs_as_one_local_reproduce() {
         experiments: vec![Experiment::Fig4],
         preset: preset_file.display().to_string(),
         seeds: 1,
+        first_seed: None,
         results: root.join("local"),
         cache: root.join("local-cache"),
         dataset: Some(root.join("data")),

@@ -6,9 +6,13 @@ on a GPU (`RUSBENCH_DEVICE=wgpu`). Batch 64, two strong views per modality given
 tensors (no augmentation cost, as the bench), forward + backward + AdamW; the fusion transformer
 runs three times per view. Usage:
 
-    python3 scripts/device/torch_comm_step.py [--device cpu|cuda] [--px 224] [--steps 10]
+    python3 scripts/device/torch_comm_step.py [--device cpu|cuda] [--scale paper|small|tiny]
+        [--fusion-dim D] [--px PX] [--steps 10] [--threads N]
 
-Prints one CSV line: device,px,batch,steps,ms_per_step,params.
+`--scale tiny|small` builds rusbench's 64 px models with its widths (`CommConfig::tiny/small`,
+`AlexNetConfig::tiny/small`): the comparison point for `train_step -- comm/tiny` (and
+`comm/tiny-f128` with `--fusion-dim 128`, the cpu preset's model) and `comm/small`.
+Prints one CSV line: device,scale,px,batch,steps,ms_per_step,params,threads.
 """
 import argparse
 import math
@@ -19,14 +23,23 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def alexnet_features():
-    # torchvision AlexNet `features` (REFERENCE §4.1): 224 px -> 256 x 6 x 6.
+# Per scale: trunk channels, first kernel, stride, padding, canvas; fusion width, heads.
+SCALES = {
+    "paper": ([64, 192, 384, 256, 256], 11, 4, 2, 224, 512, 8),
+    "small": ([32, 96, 192, 128, 128], 5, 2, 2, 64, 128, 4),
+    "tiny": ([16, 48, 96, 64, 64], 5, 2, 2, 64, 64, 4),
+}
+
+
+def alexnet_features(c, k, s, p):
+    # torchvision AlexNet `features` (REFERENCE §4.1) at widths c: 224 px -> 256 x 6 x 6 at the
+    # paper scale; rusbench's 64 px trunks take a 5 x 5 stride-2 first layer.
     return nn.Sequential(
-        nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-        nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-        nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(3, c[0], k, s, p), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(c[0], c[1], 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(c[1], c[2], 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(c[2], c[3], 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(c[3], c[4], 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
     )
 
 
@@ -94,13 +107,16 @@ def nt_xent(a, b, tau=0.1):
 
 
 class Comm(nn.Module):
-    def __init__(self, px):
+    def __init__(self, scale, px, dim=None):
         super().__init__()
-        self.enc1, self.enc2 = alexnet_features(), alexnet_features()
+        c, k, s, p, _, width, heads = SCALES[scale]
+        d = dim or width
+        self.enc1, self.enc2 = alexnet_features(c, k, s, p), alexnet_features(c, k, s, p)
         grid = self.enc1(torch.zeros(1, 3, px, px)).shape[-1]
-        self.ad1, self.ad2 = Adapter(256, 512, grid), Adapter(256, 512, grid)
-        self.fusion = Fusion()
-        self.head = head(512, 512, 256)
+        self.ad1, self.ad2 = Adapter(c[4], d, grid), Adapter(c[4], d, grid)
+        # Every size tied to the width as in rusbench's `CommConfig::with_width`.
+        self.fusion = Fusion(d, heads, 4 * d)
+        self.head = head(d, d, d // 2)
 
     def embed(self, x1, x2):
         t1, t2 = self.ad1(self.enc1(x1)), self.ad2(self.enc2(x2))
@@ -116,19 +132,25 @@ class Comm(nn.Module):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--px", type=int, default=224)
+    p.add_argument("--scale", choices=sorted(SCALES), default="paper")
+    p.add_argument("--fusion-dim", type=int, default=None)
+    p.add_argument("--px", type=int, default=None, help="canvas [default: the scale's]")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=10)
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    px = args.px or SCALES[args.scale][4]
     torch.manual_seed(0)
     dev = torch.device(args.device)
-    model = Comm(args.px).to(dev)
+    model = Comm(args.scale, px, args.fusion_dim).to(dev)
     decay = [q for n, q in model.named_parameters() if q.ndim >= 2]
     rest = [q for n, q in model.named_parameters() if q.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 1e-4},
                              {"params": rest, "weight_decay": 0.0}],
                             lr=3e-4, betas=(0.9, 0.999), eps=1e-8)
-    views = [torch.randn(args.batch, 3, args.px, args.px, device=dev) for _ in range(4)]
+    views = [torch.randn(args.batch, 3, px, px, device=dev) for _ in range(4)]
 
     def step():
         loss = model.loss((views[0], views[1]), (views[2], views[3]))
@@ -148,7 +170,8 @@ def main():
         torch.cuda.synchronize()
     ms = (time.perf_counter() - t0) / args.steps * 1e3
     used = sum(q.numel() for q in model.parameters())
-    print(f"torch-{args.device},{args.px},{args.batch},{args.steps},{ms:.1f},{used}")
+    print(f"torch-{args.device},{args.scale},{px},{args.batch},{args.steps},{ms:.1f},{used},"
+          f"{torch.get_num_threads()}")
     assert math.isfinite(step())
 
 

@@ -247,4 +247,23 @@ mod tests {
         assert_eq!(Experiment::parse("synergy"), Some(Experiment::Synergy));
         assert!(!Experiment::ALL.contains(&Experiment::Synergy));
     }
+
+    #[test]
+    fn a_later_first_seed_plans_the_runs_of_more_seeds() {
+        // `--first-seed 1 --seeds 1` must train (and find in the cache) exactly the seed-1 runs
+        // of `--seeds 2`: same configs, so same run keys.
+        let base: TrainConfig = toml::from_str(include_str!("../../presets/cpu.toml")).unwrap();
+        let two = plan(Experiment::Fig4, &base, 2);
+        let mut later = base.clone();
+        later.seed = base.seed + 1;
+        let one = plan(Experiment::Fig4, &later, 1);
+        let seed1: Vec<_> = two.iter().filter(|r| r.seed == base.seed + 1).collect();
+        assert_eq!(one.len(), seed1.len());
+        for (a, b) in one.iter().zip(seed1) {
+            assert_eq!(
+                (&a.variant, a.pretraining, &a.config),
+                (&b.variant, b.pretraining, &b.config)
+            );
+        }
+    }
 }

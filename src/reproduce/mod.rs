@@ -7,6 +7,7 @@
 pub mod bits;
 pub mod check;
 pub mod experiments;
+pub mod merge;
 pub mod plan_files;
 pub mod summary;
 pub mod worker;
@@ -111,6 +112,9 @@ pub struct ReproduceOptions {
     /// quick, cpu, paper or a preset path.
     pub preset: String,
     pub seeds: usize,
+    /// The first seed (then +1, ...) [default: the preset's]: seeds trained apart are joined
+    /// with `--from-csv A --from-csv B --out DIR`.
+    pub first_seed: Option<u64>,
     /// Results go to `<results>/<experiment>-<preset name>/`.
     pub results: PathBuf,
     /// Run directories (one per config hash).
@@ -186,6 +190,9 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
         bail!("--seeds must be at least 1");
     }
     let mut base = load_preset(&opts.preset)?;
+    if let Some(s) = opts.first_seed {
+        base.seed = s;
+    }
     if let Some(d) = opts.device {
         base.device = d;
     }
@@ -404,6 +411,9 @@ fn collect_command(data_dir: &Path, opts: &ReproduceOptions) -> Result<String> {
         std::path::absolute(&opts.cache)?.display(),
         std::path::absolute(data_dir)?.display()
     );
+    if let Some(s) = opts.first_seed {
+        cmd.push_str(&format!(" --first-seed {s}"));
+    }
     if let Some(d) = opts.device {
         cmd.push_str(&format!(" --device {}", String::from(d)));
     }
@@ -421,26 +431,55 @@ fn max_pairs(base: &TrainConfig, ds: &Dataset) -> Result<usize> {
 }
 
 /// Redraw an experiment's summary and figure from its `runs.csv`, without training. Outputs go
-/// beside the CSV unless `out` is given.
-pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
-    let rows = read_runs_csv(csv_path)?;
+/// beside the CSV unless `out` is given. Several CSVs (seeds trained apart) are joined first
+/// ([`merge`]) and the joined `runs.csv`, `bits.csv` and `config.toml` written to `out`, which a
+/// merge requires.
+pub fn from_csv(csv_paths: &[PathBuf], out: Option<&Path>) -> Result<Report> {
+    let (first_path, merged) = match csv_paths {
+        [] => bail!("--from-csv needs a runs.csv"),
+        [one] => (one.as_path(), None),
+        [first, ..] => {
+            if out.is_none() {
+                bail!(
+                    "merging {} runs.csv files needs --out DIR for the joined folder",
+                    csv_paths.len()
+                );
+            }
+            let mut seen = csv_paths.to_vec();
+            seen.sort();
+            seen.dedup();
+            if seen.len() < csv_paths.len() {
+                bail!("a runs.csv is given twice to --from-csv; name each file once");
+            }
+            (first.as_path(), Some(merge::merge(csv_paths)?))
+        }
+    };
+    let rows = match &merged {
+        Some(m) => m.rows.clone(),
+        None => read_runs_csv(first_path)?,
+    };
     let first = rows.first().ok_or_else(|| {
         anyhow!(
             "{} has no rows; rerun reproduce to regenerate it",
-            csv_path.display()
+            first_path.display()
         )
     })?;
     let exp = Experiment::parse(&first.experiment).ok_or_else(|| {
         anyhow!(
             "{} names an unknown experiment {:?}",
-            csv_path.display(),
+            first_path.display(),
             first.experiment
         )
     })?;
-    check::check_rows(exp, &rows, csv_path)?;
+    let check_path = if merged.is_some() {
+        Path::new("the joined runs.csv")
+    } else {
+        first_path
+    };
+    check::check_rows(exp, &rows, check_path)?;
     let dir = out
         .map(Path::to_path_buf)
-        .or_else(|| csv_path.parent().map(Path::to_path_buf))
+        .or_else(|| first_path.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     writable_dir(&dir)?;
     // The preset's name is the folder suffix (<experiment>-<preset>), else "csv".
@@ -450,14 +489,24 @@ pub fn from_csv(csv_path: &Path, out: Option<&Path>) -> Result<Report> {
         .and_then(|n| n.strip_prefix(&format!("{}-", exp.name())))
         .unwrap_or("csv")
         .to_string();
-    // The PID bits beside the accuracies, when the results folder has them.
-    let bits_path = csv_path.with_file_name(BITS_CSV);
-    let bits_rows = if bits_path.exists() {
-        bits::read_bits_csv(&bits_path)?
-    } else {
-        Vec::new()
+    let Some(m) = merged else {
+        // The PID bits beside the accuracies, when the results folder has them.
+        let bits_path = first_path.with_file_name(BITS_CSV);
+        let bits_rows = if bits_path.exists() {
+            bits::read_bits_csv(&bits_path)?
+        } else {
+            Vec::new()
+        };
+        return write_outputs(exp, &preset, &rows, &bits_rows, &[], &dir);
     };
-    write_outputs(exp, &preset, &rows, &bits_rows, &[], &dir)
+    write_csv(&dir.join("runs.csv"), &m.rows)?;
+    if !m.bits.is_empty() {
+        write_csv(&dir.join(BITS_CSV), &m.bits)?;
+    }
+    if let Some(c) = &m.config {
+        write_atomic(&dir.join("config.toml"), toml::to_string(c)?.as_bytes())?;
+    }
+    write_outputs(exp, &preset, &m.rows, &m.bits, &m.machines, &dir)
 }
 
 /// The CPU model a finished run recorded (runs from before the field: "not recorded").
