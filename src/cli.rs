@@ -486,7 +486,7 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
+    /// Override the preset's backend: cpu, cuda, wgpu, vulkan (GPU) or tch (libtorch on the CPU); all but cpu need their cargo feature.
     #[arg(long)]
     pub device: Option<crate::device::Backend>,
 }
@@ -564,7 +564,7 @@ pub struct ReproduceArgs {
     /// With --from-csv: output folder [default: beside the CSV; required to join several].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Override the preset's backend: cpu, cuda, wgpu or vulkan (GPU ones need their cargo feature).
+    /// Override the preset's backend: cpu, cuda, wgpu, vulkan (GPU) or tch (libtorch on the CPU); all but cpu need their cargo feature.
     #[arg(long)]
     pub device: Option<crate::device::Backend>,
     /// Train unfinished runs in N worker processes (`rusbench run-key`), each logging to

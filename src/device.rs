@@ -64,10 +64,18 @@ pub enum Backend {
     Wgpu,
     /// wgpu pinned to Vulkan (`--features vulkan`).
     Vulkan,
+    /// libtorch on the CPU (burn's `tch` backend, `--features tch`).
+    Tch,
 }
 
 impl Backend {
-    pub const ALL: [Backend; 4] = [Backend::Cpu, Backend::Cuda, Backend::Wgpu, Backend::Vulkan];
+    pub const ALL: [Backend; 5] = [
+        Backend::Cpu,
+        Backend::Cuda,
+        Backend::Wgpu,
+        Backend::Vulkan,
+        Backend::Tch,
+    ];
 
     pub fn is_cpu(&self) -> bool {
         *self == Backend::Cpu
@@ -80,6 +88,7 @@ impl Backend {
             Backend::Cuda => "cuda",
             Backend::Wgpu => "wgpu",
             Backend::Vulkan => "vulkan",
+            Backend::Tch => "tch",
         }
     }
 
@@ -90,6 +99,7 @@ impl Backend {
             Backend::Cuda => cfg!(feature = "cuda"),
             Backend::Wgpu => cfg!(feature = "wgpu"),
             Backend::Vulkan => cfg!(feature = "vulkan"),
+            Backend::Tch => cfg!(feature = "tch"),
         }
     }
 
@@ -110,6 +120,10 @@ impl Backend {
             Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
             #[cfg(feature = "vulkan")]
             Backend::Vulkan => Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
+            // Deprecated upstream (burn 0.22 favours CubeCL), kept here as the oneDNN path on CPUs.
+            #[cfg(feature = "tch")]
+            #[allow(deprecated)]
+            Backend::Tch => Device::libtorch(),
             #[allow(unreachable_patterns)]
             _ => unreachable!("compiled() checked the feature"),
         })
@@ -133,6 +147,7 @@ impl fmt::Display for Backend {
             Backend::Cuda => "cuda",
             Backend::Wgpu => "wgpu",
             Backend::Vulkan => "vulkan",
+            Backend::Tch => "tch",
         })
     }
 }
@@ -143,7 +158,7 @@ impl FromStr for Backend {
         Backend::ALL
             .into_iter()
             .find(|b| b.to_string() == s)
-            .ok_or_else(|| format!("unknown device {s:?}; use cpu, cuda, wgpu or vulkan"))
+            .ok_or_else(|| format!("unknown device {s:?}; use cpu, cuda, wgpu, vulkan or tch"))
     }
 }
 

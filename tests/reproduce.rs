@@ -251,8 +251,11 @@ fn seeds_trained_apart_join_into_the_folder_of_all_seeds() {
         read(&out.join("summary.csv")),
         read(&whole.with_file_name("summary.csv"))
     );
-    let n = |p: &Path| rusbench::reproduce::read_runs_csv(p).unwrap().len();
-    assert_eq!(n(&out.join("runs.csv")), n(&whole));
+    assert_eq!(read(&out.join("runs.csv")), read(&whole));
+    assert_eq!(
+        read(&out.join("fig4.png")),
+        read(&whole.with_file_name("fig4.png"))
+    );
     // A seed in both files, a missing --out, a file named twice: refused, nothing drawn.
     let dup = fixture_seeds(&tmp.path().join("c/fig4-x"), &[1, 2]);
     let bad = tmp.path().join("bad/fig4-x");

@@ -86,9 +86,10 @@ pub struct TrainConfig {
     /// MLP 4x, head d-d-d-d/2). Omitted when unset, so presets without it keep their run keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion_dim: Option<usize>,
-    /// Backend to train on: cpu (default, bit-reproducible), cuda, wgpu or vulkan (each needs
-    /// its cargo feature). Omitted when cpu, so CPU runs keep their run keys; a GPU run gets
-    /// its own key, since its numbers differ in the last bits.
+    /// Backend to train on: cpu (flex; default, bit-reproducible), cuda, wgpu, vulkan or tch
+    /// (libtorch on the CPU); each but cpu needs its cargo feature. Omitted when cpu, so CPU runs
+    /// keep their run keys; another backend's run gets its own key, since its numbers differ in
+    /// the last bits.
     #[serde(default, skip_serializing_if = "Backend::is_cpu")]
     pub device: Backend,
     /// lr schedule: constant (the reference; omitted when so) or cosine (warm-up, then decay).
