@@ -364,8 +364,8 @@ fn committed_results_keep_their_run_keys() {
 }
 
 /// `--jobs 2` trains the runs in worker processes (`rusbench run-key`): the same results, byte
-/// for byte, as one process; a run whose lock a live process holds is refused, a stale lock (its
-/// process gone) is taken over, and a finished run is left alone.
+/// for byte, as one process; a run whose lock a live process holds is refused, a lock file whose
+/// holder is gone is no lock, and a finished run is left alone.
 #[test]
 fn workers_give_the_same_results_as_one_process_and_respect_locks() {
     let tmp = tempfile::tempdir().unwrap();
@@ -414,15 +414,26 @@ fn workers_give_the_same_results_as_one_process_and_respect_locks() {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let lock = dir.join("lock");
     std::fs::write(&lock, format!("{} {}", host.trim(), std::process::id())).unwrap();
+    let held = std::fs::File::open(&lock).unwrap();
+    held.lock().unwrap();
     let args = ["run-key", key.as_str(), "--cache", cache2.to_str().unwrap()];
-    let o = cli(&args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("is being trained by") && err.lines().count() == 1,
-        "{err}"
-    );
-    // A stale lock (no such process) is taken over; the run resumes and finishes the same.
+    let refused = |o: std::process::Output| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(
+            !o.status.success() && err.contains("is being trained by") && err.lines().count() == 1,
+            "{err}"
+        );
+        err
+    };
+    let err = refused(cli(&args));
+    assert!(err.contains(&std::process::id().to_string()), "{err}");
+    // What counts is the held lock, not what the file says: a file naming a process that is gone
+    // (as one that a worker has just opened and not yet written looks) still refuses while held.
     std::fs::write(&lock, format!("{} 4294967", host.trim())).unwrap();
+    refused(cli(&args));
+    // The holder gone (its lock released, as when a process is killed) and its file left behind:
+    // no lock; the run resumes and finishes the same.
+    drop(held);
     let o = cli(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!lock.exists());

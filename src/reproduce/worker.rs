@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 
 /// The planned run's config, in its run directory.
 pub const PLANNED: &str = "planned.toml";
-/// Held while a process trains the run: `host pid`.
+/// Locked (`flock`) while a process trains the run; holds `host pid`.
 pub const LOCK: &str = "lock";
 /// A worker's standard output and error.
 pub const LOG: &str = "train.log";
@@ -82,48 +82,84 @@ pub fn train_key(cache: &Path, key: &str, progress: bool) -> Result<()> {
     Ok(())
 }
 
-/// The lock file of a run directory, removed when dropped.
-struct RunLock(PathBuf);
+/// The lock of a run directory: an OS file lock (`flock`) on `KEY/lock`, held while training and
+/// released by the kernel when the process ends, however it ends, so there is no stale lock to
+/// judge and no window in which two processes both take one over. The file names the holder
+/// (`host pid`) for the error message only. Removed (while still held) when dropped.
+struct RunLock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
 
 impl RunLock {
     fn take(dir: &Path, key: &str) -> Result<RunLock> {
         let path = dir.join(LOCK);
-        let me = format!("{} {}", host(), std::process::id());
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
+        // A holder that finishes unlinks the file: a lock won on that unlinked file is no lock,
+        // so the file the path names must be the one locked (checked after locking).
+        for _ in 0..8 {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .open(&path)
-            {
-                Ok(mut f) => {
-                    f.write_all(me.as_bytes())
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    return Ok(RunLock(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
                     let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    if !is_stale(&holder) {
-                        bail!(
-                            "run {key} is being trained by {} (lock {}); wait for it, or delete the lock if that process is gone",
-                            holder.trim(),
-                            path.display()
-                        );
-                    }
-                    // Left by a process of this host that no longer exists (killed).
-                    let _ = std::fs::remove_file(&path);
+                    let holder = match holder.trim() {
+                        "" => "another process",
+                        h => h,
+                    };
+                    bail!(
+                        "run {key} is being trained by {holder} (lock {}); wait for it to finish",
+                        path.display()
+                    );
                 }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "cannot lock {}; put the cache (--cache) on a filesystem with file locks",
+                            path.display()
+                        )
+                    });
                 }
             }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            file.set_len(0)
+                .and_then(|_| {
+                    file.write_all(format!("{} {}", host(), std::process::id()).as_bytes())
+                })
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(RunLock { path, _file: file });
         }
         bail!("cannot take the lock {}; retry", path.display())
     }
 }
 
+/// Whether `path` still names the open `file` (same device and inode).
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere an open file cannot be unlinked, so the path names the locked file.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, _: &Path) -> bool {
+    true
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Unlinked before the file (and its lock) is closed: a waiter that opened it retries.
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -132,17 +168,6 @@ fn host() -> String {
         .map(|h| h.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))
         .unwrap_or_else(|_| "unknown-host".into())
-}
-
-/// A lock of this host whose process is gone. Locks of other hosts are never stale from here
-/// (their processes cannot be seen).
-fn is_stale(holder: &str) -> bool {
-    let mut it = holder.split_whitespace();
-    match (it.next(), it.next().and_then(|p| p.parse::<u32>().ok())) {
-        (Some(h), Some(pid)) => h == host() && !Path::new(&format!("/proc/{pid}")).exists(),
-        // Empty or garbled: a process died between creating and writing it.
-        _ => true,
-    }
 }
 
 /// Train `runs` (key, label) in at most `jobs` worker processes of this binary
