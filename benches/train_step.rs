@@ -65,6 +65,7 @@ fn bench_model<M: Method>(
     flop: f64,
     init: &dyn Fn(&Device) -> M,
 ) {
+    rusbench::device::prepare_process();
     let device = Backend::from_env()
         .and_then(|b| b.device())
         .unwrap_or_else(|e| panic!("{e:#}"))

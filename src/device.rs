@@ -51,6 +51,29 @@ pub fn simd_level() -> &'static str {
     }
 }
 
+/// Process-wide settings a backend needs; call first in `main`.
+///
+/// With `tch`, libtorch's OpenMP threads busy-wait between operations by default; beside
+/// rusbench's own rayon threads (the view feed, the probe) and other workers, they spin on the
+/// cores those need: a CoMM epoch took 209 s instead of 13 s on 2 loaded cores (same losses).
+/// So `OMP_WAIT_POLICY=passive`, unless the user set it. libgomp reads it when it is loaded,
+/// before `main`, so the process starts itself again with it set.
+pub fn prepare_process() {
+    #[cfg(all(feature = "tch", unix))]
+    if std::env::var_os("OMP_WAIT_POLICY").is_none() {
+        use std::os::unix::process::CommandExt;
+        if let Ok(exe) = std::env::current_exe() {
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env("OMP_WAIT_POLICY", "passive")
+                .exec();
+            eprintln!(
+                "warning: cannot restart with OMP_WAIT_POLICY=passive ({err}); set it yourself"
+            );
+        }
+    }
+}
+
 /// The backend a run trains on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -39,6 +39,7 @@ enum Command {
 }
 
 fn main() {
+    rusbench::device::prepare_process();
     let cli = Cli::parse();
     exit_on_error(match cli.command {
         Some(Command::Reproduce(r)) => run_reproduce(&r),
