@@ -44,6 +44,10 @@ struct Problem {
     /// Right-hand side of each row: p(x1, y) or p(x2, y).
     b: Vec<f64>,
     n_rows: usize,
+    /// The (x1, y) rows come first, x1 by x1: those of x1 are `g1_start[x1]..g1_start[x1 + 1]`
+    /// (`n1r` in all); the Schur complement's block over them is block-diagonal by x1.
+    g1_start: Vec<usize>,
+    n1r: usize,
     /// p(y), p(x1, y) and p(x2, y) (row-major by source value).
     py: Vec<f64>,
     px1y: Vec<f64>,
@@ -57,19 +61,22 @@ impl Problem {
     fn new(p: &Pmf) -> Self {
         let ny = p.ny;
         let (px1y, px2y) = (p.p_x1y(), p.p_x2y());
-        // Rows: every (x1, y) with mass, then every (x2, y) with mass but the first of each label
-        // (redundant: a label's x2 rows sum to its x1 rows).
+        // Rows: every (x1, y) with mass, x1 by x1, then every (x2, y) with mass but the first of
+        // each label (redundant: a label's x2 rows sum to its x1 rows).
         let mut row_x1 = vec![NONE; p.n1 * ny];
         let mut row_x2 = vec![NONE; p.n2 * ny];
         let mut b = Vec::new();
-        for y in 0..ny {
-            for x in 0..p.n1 {
+        let mut g1_start = vec![0];
+        for x in 0..p.n1 {
+            for y in 0..ny {
                 if px1y[x * ny + y] > 0.0 {
                     row_x1[x * ny + y] = b.len() as u32;
                     b.push(px1y[x * ny + y]);
                 }
             }
+            g1_start.push(b.len());
         }
+        let n1r = b.len();
         for y in 0..ny {
             for x in (0..p.n2).filter(|&x| px2y[x * ny + y] > 0.0).skip(1) {
                 row_x2[x * ny + y] = b.len() as u32;
@@ -98,6 +105,8 @@ impl Problem {
             cell_start: vec![0],
             n_rows: b.len(),
             b,
+            g1_start,
+            n1r,
             py: p.p_y(),
             px1y,
             px2y,
@@ -283,34 +292,6 @@ fn newton_step(pr: &Problem, q: &[f64], t: f64) -> (Vec<f64>, Vec<f64>, f64) {
         }
         out
     };
-    // S = A H⁻¹ Aᵀ (dense, lower triangle filled then mirrored).
-    let mut smat = vec![0.0; n * n];
-    let add = |smat: &mut [f64], a: u32, b: u32, v: f64| {
-        if a != NONE && b != NONE {
-            smat[a as usize * n + b as usize] += v;
-        }
-    };
-    let mut z: Vec<(u32, f64)> = Vec::new();
-    for k in 0..nc {
-        let (s, e) = (pr.cell_start[k], pr.cell_start[k + 1]);
-        z.clear();
-        for j in s..e {
-            let (r1, r2) = (pr.row1[j], pr.row2[j]);
-            add(&mut smat, r1, r1, w[j]);
-            add(&mut smat, r2, r2, w[j]);
-            add(&mut smat, r1, r2, w[j]);
-            add(&mut smat, r2, r1, w[j]);
-            z.push((r1, w[j]));
-            if r2 != NONE {
-                z.push((r2, w[j]));
-            }
-        }
-        for &(a, va) in &z {
-            for &(b, vb) in &z {
-                smat[a as usize * n + b as usize] += beta[k] * va * vb;
-            }
-        }
-    }
     // rhs = -A H⁻¹ g.
     let hg = hinv(&g);
     let mut rhs = vec![0.0; n];
@@ -320,7 +301,7 @@ fn newton_step(pr: &Problem, q: &[f64], t: f64) -> (Vec<f64>, Vec<f64>, f64) {
             rhs[pr.row2[j] as usize] -= hg[j];
         }
     }
-    let nu = solve_spd(&mut smat, n, rhs);
+    let nu = solve_schur(pr, &w, &beta, rhs);
     // Δ = -H⁻¹ (g + Aᵀ ν).
     let u: Vec<f64> = (0..q.len())
         .map(|j| {
@@ -337,19 +318,169 @@ fn newton_step(pr: &Problem, q: &[f64], t: f64) -> (Vec<f64>, Vec<f64>, f64) {
     (dq, nu, decrement)
 }
 
-/// Solve `S x = b` for a symmetric positive definite `S` (row-major) by faer's Cholesky; if
-/// rounding made `S` indefinite, again with the diagonal raised by a relative 1e-12.
-fn solve_spd(s: &mut [f64], n: usize, b: Vec<f64>) -> Vec<f64> {
+/// Solve `S ν = b` for the Schur complement `S = A H⁻¹ Aᵀ`, where `H⁻¹ = diag(w) + β w wᵀ` per
+/// cell. Ordered as (x1, y) rows then (x2, y) rows, `S = [[D1, C], [Cᵀ, D2]]` with `D1`
+/// block-diagonal (one `ny x ny` block per x1: only cells of that x1 touch its rows), so `D1` is
+/// eliminated block by block and only the reduced `D2 - Cᵀ D1⁻¹ C` over the (x2, y) rows is
+/// factored densely: half the rows, about half the flops of factoring all of `S`.
+fn solve_schur(pr: &Problem, w: &[f64], beta: &[f64], b: Vec<f64>) -> Vec<f64> {
+    let (n, n1) = (pr.n_rows, pr.n1r);
+    let n2 = n - n1;
+    let groups = pr.g1_start.len() - 1;
+    // Offsets of each x1 block (m x m, row-major) in `d1`.
+    let mut off = vec![0usize; groups + 1];
+    for x in 0..groups {
+        let m = pr.g1_start[x + 1] - pr.g1_start[x];
+        off[x + 1] = off[x] + m * m;
+    }
+    let mut d1 = vec![0.0; off[groups]];
+    // C (n1 x n2) and the reduced matrix R (n2 x n2), column-major.
+    let mut c = vec![0.0; n1 * n2];
+    let mut r = vec![0.0; n2 * n2];
+    for k in 0..pr.cells() {
+        let (s, e) = (pr.cell_start[k], pr.cell_start[k + 1]);
+        let x1 = pr.x1[s] as usize;
+        let (g0, m) = (pr.g1_start[x1], pr.g1_start[x1 + 1] - pr.g1_start[x1]);
+        let blk = &mut d1[off[x1]..off[x1 + 1]];
+        for j in s..e {
+            let (a1, a2) = (pr.row1[j] as usize, pr.row2[j]);
+            blk[(a1 - g0) * (m + 1)] += w[j];
+            if a2 != NONE {
+                let a2 = a2 as usize - n1;
+                c[a1 + a2 * n1] += w[j];
+                r[a2 * (n2 + 1)] += w[j];
+            }
+            for jj in s..e {
+                let v = beta[k] * w[j] * w[jj];
+                let (b1, b2) = (pr.row1[jj] as usize, pr.row2[jj]);
+                blk[(a1 - g0) * m + b1 - g0] += v;
+                if b2 != NONE {
+                    let b2 = b2 as usize - n1;
+                    c[a1 + b2 * n1] += v;
+                    if a2 != NONE {
+                        r[a2 as usize - n1 + b2 * n2] += v;
+                    }
+                }
+            }
+        }
+    }
+    // D1 = L Lᵀ block by block; C becomes M = L⁻¹ C (column by column, in parallel) and b1
+    // becomes y1 = L⁻¹ b1.
+    for x in 0..groups {
+        if !small_cholesky(
+            &mut d1[off[x]..off[x + 1]],
+            pr.g1_start[x + 1] - pr.g1_start[x],
+        ) {
+            return vec![f64::NAN; n];
+        }
+    }
+    let forward = |v: &mut [f64]| {
+        for x in 0..groups {
+            let (g0, m) = (pr.g1_start[x], pr.g1_start[x + 1] - pr.g1_start[x]);
+            let l = &d1[off[x]..off[x + 1]];
+            let v = &mut v[g0..g0 + m];
+            for i in 0..m {
+                let acc = v[i] - (0..i).map(|k| l[i * m + k] * v[k]).sum::<f64>();
+                v[i] = acc / l[i * m + i];
+            }
+        }
+    };
+    if n1 > 0 {
+        c.par_chunks_mut(n1).for_each(forward);
+    }
+    let mut b = b;
+    forward(&mut b[..n1]);
+    // Reduced system: (D2 - Mᵀ M) ν2 = b2 - Mᵀ y1 (lower triangle by the product, mirrored).
+    let cm = faer::MatRef::from_column_major_slice(&c, n1, n2);
+    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+    matmul(
+        faer::MatMut::from_column_major_slice_mut(&mut r, n2, n2),
+        BlockStructure::TriangularLower,
+        faer::Accum::Add,
+        cm.transpose(),
+        BlockStructure::Rectangular,
+        cm,
+        BlockStructure::Rectangular,
+        -1.0,
+        faer::get_global_parallelism(),
+    );
+    let (y1, b2) = b.split_at(n1);
+    let rhs2: Vec<f64> = (0..n2)
+        .into_par_iter()
+        .map(|col| {
+            b2[col]
+                - c[col * n1..(col + 1) * n1]
+                    .iter()
+                    .zip(y1)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+        })
+        .collect();
+    let nu2 = solve_spd(&r, rhs2);
+    // ν1 = L⁻ᵀ (y1 - M ν2), block by block.
+    let mut nu = y1.to_vec();
+    for (col, &v) in nu2.iter().enumerate() {
+        for (x, cc) in nu.iter_mut().zip(&c[col * n1..(col + 1) * n1]) {
+            *x -= cc * v;
+        }
+    }
+    for x in 0..groups {
+        let (g0, m) = (pr.g1_start[x], pr.g1_start[x + 1] - pr.g1_start[x]);
+        let l = &d1[off[x]..off[x + 1]];
+        for i in (0..m).rev() {
+            let v = nu[g0 + i] - (i + 1..m).map(|k| l[k * m + i] * nu[g0 + k]).sum::<f64>();
+            nu[g0 + i] = v / l[i * m + i];
+        }
+    }
+    nu.extend(nu2);
+    nu
+}
+
+/// In-place lower Cholesky factor of the `m x m` row-major `a` (its lower triangle is read); if
+/// rounding made it indefinite, again with the diagonal raised by a relative 1e-12.
+fn small_cholesky(a: &mut [f64], m: usize) -> bool {
+    let orig = a.to_vec();
+    for shift in [0.0, 1e-12] {
+        a.copy_from_slice(&orig);
+        for i in 0..m {
+            a[i * m + i] += shift * orig[i * m + i].abs();
+        }
+        let mut ok = true;
+        'rows: for i in 0..m {
+            for j in 0..=i {
+                let v = a[i * m + j] - (0..j).map(|k| a[i * m + k] * a[j * m + k]).sum::<f64>();
+                if i == j {
+                    if !(v > 0.0) {
+                        ok = false;
+                        break 'rows;
+                    }
+                    a[i * m + i] = v.sqrt();
+                } else {
+                    a[i * m + j] = v / a[j * m + j];
+                }
+            }
+        }
+        if ok {
+            return true;
+        }
+    }
+    false
+}
+
+/// Solve `S x = b` for a symmetric positive definite `S` (column-major) whose lower triangle is
+/// filled, by faer's Cholesky; if rounding made `S` indefinite, again with the diagonal raised by
+/// a relative 1e-12.
+fn solve_spd(s: &[f64], b: Vec<f64>) -> Vec<f64> {
     use faer::linalg::solvers::Solve;
+    let n = b.len();
+    if n == 0 {
+        return b;
+    }
     let mut rhs = faer::Mat::<f64>::from_fn(n, 1, |i, _| b[i]);
     let llt = |shift: f64| {
         faer::Mat::<f64>::from_fn(n, n, |i, j| {
-            s[i * n + j]
-                + if i == j {
-                    shift * s[i * n + i].abs()
-                } else {
-                    0.0
-                }
+            let v = if i >= j { s[i + j * n] } else { s[j + i * n] };
+            v + if i == j { shift * v.abs() } else { 0.0 }
         })
         .llt(faer::Side::Lower)
     };
