@@ -5,6 +5,10 @@
 //! - `broja/reference_cases`: all 36 cases of pid_reference.json at the default tolerance;
 //! - `broja/synergy_unbiased_k10`: the ideal synergy task (2 x 10^6 support cells unlumped),
 //!   with lumping.
+//! - `broja_random/300x300x10`: a random dense 300 x 300 x 10 pmf ([`Pmf::random_dense`], seed
+//!   1; nothing lumps) to a certified 1e-7-bit gap by the default `pid pmf` solver (`Auto`: the
+//!   interior-point one at this size). About 40 s a solve on 2 cores, so run it alone:
+//!   `cargo bench --bench pid -- broja_random`.
 //!
 //! - `probe_estimate/fig4_size/{fused,concat}`: the probe-based representation estimator on the
 //!   four tasks at a fig4 run's size (fit on 4,000 pairs, read on 4,270; 64-dimensional
@@ -16,7 +20,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rusbench::data::pairs::PairRules;
 use rusbench::data::trifeatures::recipe::PairRecipe;
-use rusbench::pid::broja::{BrojaOptions, broja};
+use rusbench::pid::broja::{BrojaOptions, BrojaSolver, broja};
 use rusbench::pid::cases::parse_cases;
 use rusbench::pid::pmf::Pmf;
 use rusbench::pid::probe_estimate::{ProbePidConfig, probe_pid};
@@ -98,5 +102,24 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn random_dense(c: &mut Criterion) {
+    let p = Pmf::random_dense(300, 300, 10, 1);
+    let opts = BrojaOptions {
+        tol_bits: 1e-7,
+        solver: BrojaSolver::Auto,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("broja_random");
+    g.sample_size(10);
+    g.bench_function("300x300x10", |b| {
+        b.iter(|| {
+            let r = broja(&p, &opts).unwrap();
+            assert!(r.converged && r.gap_bits <= 1e-7, "{r:?}");
+            black_box(r)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, random_dense);
 criterion_main!(benches);

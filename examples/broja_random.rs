@@ -2,7 +2,7 @@
 //! [MAX_ITER] [TOL_BITS]`. Prints support, iterations, certified gap, atoms and wall time; the
 //! pmf is a pure function of the seed (cell weights uniform in (0, 1], normalised).
 use rusbench::pid::broja::{BrojaOptions, broja};
-use rusbench::pid::pmf::{Cell, Pmf};
+use rusbench::pid::pmf::Pmf;
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
@@ -10,24 +10,7 @@ fn main() {
     let (n1, n2, ny, seed) = (num(0, 60), num(1, 60), num(2, 10), num(3, 1));
     let max_iter = num(4, 200_000) as usize;
     let tol: f64 = a.get(5).and_then(|s| s.parse().ok()).unwrap_or(1e-7);
-    let mut h = seed;
-    let mut cells = Vec::new();
-    for x1 in 0..n1 as u32 {
-        for x2 in 0..n2 as u32 {
-            for y in 0..ny as u32 {
-                h = rusbench::rng::mix64(h.wrapping_add(0x9e37_79b9));
-                cells.push(Cell {
-                    x1,
-                    x2,
-                    y,
-                    p: ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64,
-                });
-            }
-        }
-    }
-    let total: f64 = cells.iter().map(|c| c.p).sum();
-    cells.iter_mut().for_each(|c| c.p /= total);
-    let p = Pmf::from_cells(n1 as usize, n2 as usize, ny as usize, cells).unwrap();
+    let p = Pmf::random_dense(n1 as usize, n2 as usize, ny as usize, seed);
     let t = std::time::Instant::now();
     let opts = BrojaOptions {
         tol_bits: tol,

@@ -52,9 +52,10 @@ pub enum BrojaSolver {
     /// Sinkhorn sweeps alternating with mixture updates (admUI-style); `max_iter` counts sweeps.
     #[default]
     Alternating,
-    /// Barrier method with Newton steps on the marginal constraints' Schur complement; dense in
-    /// those constraints, so pmfs with more than [`IPM_MAX_ROWS`] of them fall back to the
-    /// alternating solver. `max_iter` counts Newton steps.
+    /// Primal-dual interior point (Mehrotra predictor-corrector), one factorisation of the
+    /// marginal constraints' Schur complement per iteration; dense in those constraints, so
+    /// pmfs with more than [`IPM_MAX_ROWS`] of them fall back to the alternating solver.
+    /// `max_iter` counts iterations.
     Ipm,
     /// The alternating solver up to [`AUTO_IPM_SUPPORT`] support cells (fast there, and it
     /// closes gaps below 1e-9), the interior-point one above.

@@ -166,6 +166,29 @@ impl Pmf {
         Self::from_cells(n1, n2, ny, cells)
     }
 
+    /// A dense random pmf for solver benchmarks: every cell's weight uniform in (0, 1] from
+    /// a keyed hash of the seed, normalised; a pure function of the seed on every machine.
+    pub fn random_dense(n1: usize, n2: usize, ny: usize, seed: u64) -> Pmf {
+        let mut h = seed;
+        let mut cells = Vec::with_capacity(n1 * n2 * ny);
+        for x1 in 0..n1 as u32 {
+            for x2 in 0..n2 as u32 {
+                for y in 0..ny as u32 {
+                    h = crate::rng::mix64(h.wrapping_add(0x9e37_79b9));
+                    cells.push(Cell {
+                        x1,
+                        x2,
+                        y,
+                        p: ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64,
+                    });
+                }
+            }
+        }
+        let total: f64 = cells.iter().map(|c| c.p).sum();
+        cells.iter_mut().for_each(|c| c.p /= total);
+        Pmf { n1, n2, ny, cells }
+    }
+
     /// Swap the two sources.
     pub fn swapped(&self) -> Pmf {
         let mut cells: Vec<Cell> = self
