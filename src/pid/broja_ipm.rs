@@ -953,19 +953,22 @@ mod tests {
         }
     }
 
+    /// The primal-dual solver alone, to a 1e-7-bit gap within `max_iter` iterations.
+    fn ipm_to_1e7(p: &Pmf, max_iter: usize) -> BrojaResult {
+        let opts = BrojaOptions {
+            tol_bits: 1e-7,
+            max_iter,
+            ..Default::default()
+        };
+        broja_ipm(p, &opts)
+    }
+
     #[test]
     fn the_primal_dual_method_certifies_in_a_few_dozen_iterations() {
         // 30 x 30 x 8, dense: the primal barrier method it replaced took ~75 Newton steps on
         // pmfs of this kind; predictor-corrector steps on the cell masses take 20-40.
         let p = random((30, 30, 8), 5, false);
-        let r = broja_ipm(
-            &p,
-            &BrojaOptions {
-                tol_bits: 1e-7,
-                max_iter: 45,
-                ..Default::default()
-            },
-        );
+        let r = ipm_to_1e7(&p, 45);
         assert!(
             r.converged && r.gap_bits <= 1e-7 && r.iterations <= 45,
             "{r:?}"
@@ -980,14 +983,7 @@ mod tests {
         // the direction drives past zero cut about half the steps to ~1e-3, and the solve took
         // 39 iterations; letting them stop short alone takes 20.
         let p = Pmf::random_dense(60, 60, 10, 1);
-        let r = broja_ipm(
-            &p,
-            &BrojaOptions {
-                tol_bits: 1e-7,
-                max_iter: 200,
-                ..Default::default()
-            },
-        );
+        let r = ipm_to_1e7(&p, 200);
         assert!(r.converged && r.iterations <= 26, "{r:?}");
     }
 
