@@ -184,6 +184,7 @@ const STALL_ITERATIONS: usize = 15;
 pub fn broja_ipm(p: &Pmf, opts: &BrojaOptions) -> BrojaResult {
     let pr = Problem::new(p);
     let mut it = Iterate::start(&pr);
+    let mut schur = Schur::new(&pr);
     let mut cert = Bounds::default();
     let (mut iterations, mut converged, mut last_gain) = (0, false, 0);
     let spinner = if opts.progress {
@@ -213,9 +214,9 @@ pub fn broja_ipm(p: &Pmf, opts: &BrojaOptions) -> BrojaResult {
         if lin.mu * pr.cells() as f64 <= 1e-3 * opts.tol_bits * LN_2 {
             break;
         }
-        let Some(schur) = Schur::new(&pr, &it.q, &lin.beta) else {
+        if !schur.factor(&pr, &it.q, &lin.beta) {
             break;
-        };
+        }
         let step = mehrotra(&pr, &it, &lin, &schur, &mut cert);
         if cert.gap_bits() <= opts.tol_bits {
             converged = true;
@@ -314,6 +315,7 @@ impl Iterate {
             -cond_entropy(pr, q) - barrier + penalty
         };
         let f0 = merit(&self.q);
+
         let cap = cell_steps(pr, &self.q, &dq);
         let mut sorted = cap.clone();
         sorted.sort_unstable_by(f64::total_cmp);
@@ -586,6 +588,10 @@ fn cond_entropy(pr: &Problem, q: &[f64]) -> f64 {
                 .map(|&x| x * (x / m).ln())
                 .sum::<f64>()
         })
+        // Summed in cell order: rayon's own sum splits where threads steal, so its rounding
+        // (and the certificate's last bits) would change from run to run.
+        .collect::<Vec<f64>>()
+        .iter()
         .sum()
 }
 
@@ -604,26 +610,63 @@ struct Schur {
     /// `M = L1⁻¹ C`, n1 x n2 row-major.
     m: Vec<f64>,
     n1: usize,
-    /// Cholesky factor of the reduced system (none when it is empty).
-    llt: Option<faer::linalg::solvers::Llt<f64>>,
+    /// The reduced system, its lower triangle overwritten by its Cholesky factor.
+    red: faer::Mat<f64>,
+    scratch: faer::dyn_stack::MemBuffer,
 }
 
 impl Schur {
-    /// None if rounding made a block indefinite even after a relative 1e-12 shift.
-    fn new(pr: &Problem, w: &[f64], beta: &[f64]) -> Option<Self> {
+    /// Storage for the problem's factorisations, allocated once per solve and reused by every
+    /// iteration: a fresh allocation of M and the reduced system (70 MB each at 300 x 300 x 10)
+    /// is mapped anew by the system, and faulting those pages in every iteration took a third
+    /// of a solve.
+    fn new(pr: &Problem) -> Self {
         let (n1, n2) = (pr.n1r, pr.n_rows - pr.n1r);
         let mut off = vec![0usize];
         for x in 0..pr.g1_start.len() - 1 {
             let m = pr.g1_start[x + 1] - pr.g1_start[x];
             off.push(off[x] + m * m);
         }
-        let (l1, m) = panels(pr, w, beta, &off)?;
-        let mut red = faer::Mat::<f64>::zeros(n2, n2);
-        // Reduced system: D2 - Mᵀ M (lower triangle by the product), then D2's blocks.
-        let mm = faer::MatRef::from_row_major_slice(&m, n1, n2);
+        let par = faer::get_global_parallelism();
+        let req = faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            n2,
+            par,
+            Default::default(),
+        );
+        Schur {
+            l1: vec![0.0; off[off.len() - 1]],
+            off,
+            g1_start: pr.g1_start.clone(),
+            m: vec![0.0; n1 * n2],
+            n1,
+            red: faer::Mat::zeros(n2, n2),
+            scratch: faer::dyn_stack::MemBuffer::new(req),
+        }
+    }
+
+    /// Factor S at the weights w (`H⁻¹ = diag(w) + β w wᵀ` per cell); false if rounding made
+    /// a block indefinite even after a relative 1e-12 shift.
+    fn factor(&mut self, pr: &Problem, w: &[f64], beta: &[f64]) -> bool {
+        if !panels(pr, w, beta, &mut self.l1, &mut self.m) {
+            return false;
+        }
+        let d2 = d2_entries(pr, w, beta);
+        self.reduce(&d2, 0.0) || self.reduce(&d2, 1e-12)
+    }
+
+    /// The reduced system `D2 - Mᵀ M` (lower triangle: the product, then D2's blocks), its
+    /// diagonal raised by `shift` relative, factored in place; false if it is not positive
+    /// definite.
+    fn reduce(&mut self, d2: &[(usize, usize, f64)], shift: f64) -> bool {
+        let n2 = self.red.nrows();
+        if n2 == 0 {
+            return true;
+        }
+        let mm = faer::MatRef::from_row_major_slice(&self.m, self.n1, n2);
         use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+        let par = faer::get_global_parallelism();
         matmul(
-            red.as_mut(),
+            self.red.as_mut(),
             BlockStructure::TriangularLower,
             faer::Accum::Replace,
             mm.transpose(),
@@ -631,29 +674,22 @@ impl Schur {
             mm,
             BlockStructure::Rectangular,
             -1.0,
-            faer::get_global_parallelism(),
+            par,
         );
-        for (i, j, v) in d2_entries(pr, w, beta) {
-            red[(i.max(j), i.min(j))] += v;
+        for &(i, j, v) in d2 {
+            self.red[(i.max(j), i.min(j))] += v;
         }
-        let llt = if n2 == 0 {
-            None
-        } else {
-            let shifted = || {
-                let mut r = red.clone();
-                (0..n2).for_each(|i| r[(i, i)] += 1e-12 * r[(i, i)].abs());
-                r.llt(faer::Side::Lower)
-            };
-            Some(red.llt(faer::Side::Lower).or_else(|_| shifted()).ok()?)
-        };
-        Some(Schur {
-            l1,
-            off,
-            g1_start: pr.g1_start.clone(),
-            m,
-            n1,
-            llt,
-        })
+        if shift > 0.0 {
+            (0..n2).for_each(|i| self.red[(i, i)] += shift * self.red[(i, i)].abs());
+        }
+        faer::linalg::cholesky::llt::factor::cholesky_in_place(
+            self.red.as_mut(),
+            Default::default(),
+            par,
+            faer::dyn_stack::MemStack::new(&mut self.scratch),
+            Default::default(),
+        )
+        .is_ok()
     }
 
     /// `v ← L1⁻¹ v` over the (x1, y) rows, block by block.
@@ -683,7 +719,6 @@ impl Schur {
 
     /// Solve `S ν = b`.
     fn solve(&self, mut b: Vec<f64>) -> Vec<f64> {
-        use faer::linalg::solvers::Solve;
         let n1 = self.n1;
         self.forward(&mut b[..n1]);
         let (y1, b2) = b.split_at(n1);
@@ -698,9 +733,15 @@ impl Schur {
                 out.iter_mut().zip(row).for_each(|(o, m)| *o -= m * y);
             }
         });
-        if let Some(f) = &self.llt {
-            let mut rhs = faer::MatMut::from_column_major_slice_mut(&mut nu2, n2, 1);
-            f.solve_in_place(rhs.as_mut());
+        if n2 > 0 {
+            // Reads only the factor's lower triangle (the upper holds stale products).
+            let rhs = faer::MatMut::from_column_major_slice_mut(&mut nu2, n2, 1);
+            faer::linalg::cholesky::llt::solve::solve_in_place(
+                self.red.as_ref(),
+                rhs,
+                faer::get_global_parallelism(),
+                faer::dyn_stack::MemStack::new(&mut []),
+            );
         }
         // ν1 = L1⁻ᵀ (y1 - M ν2).
         let mut nu: Vec<f64> = (0..n1)
@@ -716,10 +757,11 @@ impl Schur {
     }
 }
 
-/// D1's blocks, Cholesky-factored (row-major per x1 block at `off`), and `M = L1⁻¹ C`
-/// (n1 x n2 row-major), x1 by x1 in parallel: the cells of one x1 are contiguous and touch
-/// only its block and its panel of C. None if a block is indefinite even after a shift.
-fn panels(pr: &Problem, w: &[f64], beta: &[f64], off: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
+/// D1's blocks into `d1`, Cholesky-factored (row-major, one x1 block after another), and
+/// `M = L1⁻¹ C` into `c` (n1 x n2 row-major), x1 by x1 in parallel: the cells of one x1 are
+/// contiguous and touch only its block and its panel of C. False if a block is indefinite
+/// even after a shift.
+fn panels(pr: &Problem, w: &[f64], beta: &[f64], d1: &mut [f64], c: &mut [f64]) -> bool {
     let (n1, n2) = (pr.n1r, pr.n_rows - pr.n1r);
     let groups = pr.g1_start.len() - 1;
     // Cells of x1: cells_of[x1]..cells_of[x1 + 1] (sorted by (x1, x2)).
@@ -730,11 +772,9 @@ fn panels(pr: &Problem, w: &[f64], beta: &[f64], off: &[usize]) -> Option<(Vec<f
     for x in 1..=groups {
         cells_of[x] = cells_of[x].max(cells_of[x - 1]);
     }
-    let mut d1 = vec![0.0; off[groups]];
-    let mut c = vec![0.0; n1 * n2];
     let mut d1_parts: Vec<&mut [f64]> = Vec::with_capacity(groups);
     let mut c_parts: Vec<&mut [f64]> = Vec::with_capacity(groups);
-    let (mut d1_rest, mut c_rest) = (&mut d1[..], &mut c[..]);
+    let (mut d1_rest, mut c_rest) = (d1, c);
     for x in 0..groups {
         let m = pr.g1_start[x + 1] - pr.g1_start[x];
         let (a, b) = std::mem::take(&mut d1_rest).split_at_mut(m * m);
@@ -749,6 +789,8 @@ fn panels(pr: &Problem, w: &[f64], beta: &[f64], off: &[usize]) -> Option<(Vec<f
         .enumerate()
         .all(|(x, (blk, panel))| {
             let (g0, m) = (pr.g1_start[x], pr.g1_start[x + 1] - pr.g1_start[x]);
+            blk.fill(0.0);
+            panel.fill(0.0);
             for k in cells_of[x]..cells_of[x + 1] {
                 let (s, e) = (pr.cell_start[k], pr.cell_start[k + 1]);
                 for j in s..e {
@@ -785,7 +827,7 @@ fn panels(pr: &Problem, w: &[f64], beta: &[f64], off: &[usize]) -> Option<(Vec<f
             }
             true
         });
-    ok.then_some((d1, c))
+    ok
 }
 
 /// D2's entries `(i, j, v)` (indices within the (x2, y) rows, both triangles), summed per x2
