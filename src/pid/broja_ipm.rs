@@ -49,6 +49,10 @@ struct Problem {
     /// Variables of cell k: `cell_start[k]..cell_start[k + 1]`; the cell of each variable.
     cell_start: Vec<usize>,
     cell: Vec<u32>,
+    /// The variables of row r, in increasing order: `row_var[row_start[r]..row_start[r + 1]]`
+    /// (rows summed in parallel, each in the same order as a serial pass).
+    row_start: Vec<usize>,
+    row_var: Vec<u32>,
     /// Right-hand side of each row: p(x1, y) or p(x2, y).
     b: Vec<f64>,
     n_rows: usize,
@@ -112,6 +116,8 @@ impl Problem {
             row2: vec![],
             cell_start: vec![0],
             cell: vec![],
+            row_start: vec![],
+            row_var: vec![],
             n_rows: b.len(),
             b,
             g1_start,
@@ -133,7 +139,33 @@ impl Problem {
             }
             pr.cell_start.push(pr.x1.len());
         }
+        pr.index_rows();
         pr
+    }
+
+    /// Fill `row_start` and `row_var` from each variable's rows.
+    fn index_rows(&mut self) {
+        let mut count = vec![0usize; self.n_rows + 1];
+        let rows = |j: usize| {
+            [self.row1[j], self.row2[j]]
+                .into_iter()
+                .filter(|&r| r != NONE)
+        };
+        for j in 0..self.y.len() {
+            rows(j).for_each(|r| count[r as usize + 1] += 1);
+        }
+        for r in 0..self.n_rows {
+            count[r + 1] += count[r];
+        }
+        let mut next = count.clone();
+        let mut var = vec![0u32; count[self.n_rows]];
+        for j in 0..self.y.len() {
+            for r in rows(j) {
+                var[next[r as usize]] = j as u32;
+                next[r as usize] += 1;
+            }
+        }
+        (self.row_start, self.row_var) = (count, var);
     }
 
     fn cells(&self) -> usize {
@@ -164,14 +196,14 @@ impl Problem {
 
     /// `A v`: v's (x1, y) and (x2, y) marginals over the kept rows.
     fn a(&self, v: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.n_rows];
-        for (j, &x) in v.iter().enumerate() {
-            out[self.row1[j] as usize] += x;
-            if self.row2[j] != NONE {
-                out[self.row2[j] as usize] += x;
-            }
-        }
-        out
+        (0..self.n_rows)
+            .into_par_iter()
+            .map(|r| {
+                self.row_var[self.row_start[r]..self.row_start[r + 1]]
+                    .iter()
+                    .fold(0.0, |acc, &j| acc + v[j as usize])
+            })
+            .collect()
     }
 }
 
@@ -323,6 +355,7 @@ impl Iterate {
         let mut a = (0.995 * sorted[blocking.min(cap.len() - 1)]).min(1.0);
         let trial = loop {
             let t: Vec<f64> = (0..self.q.len())
+                .into_par_iter()
                 .map(|j| self.q[j] + a.min(0.9 * cap[pr.cell[j] as usize]) * dq[j])
                 .collect();
             if merit(&t) <= f0 + 1e-4 * a * slope {
@@ -375,9 +408,11 @@ impl Linearisation {
     fn at(pr: &Problem, it: &Iterate) -> Self {
         let m = pr.mass(&it.q);
         let grad: Vec<f64> = (0..it.q.len())
+            .into_par_iter()
             .map(|j| (it.q[j] / m[pr.cell[j] as usize]).ln())
             .collect();
         let rd = (0..it.q.len())
+            .into_par_iter()
             .map(|j| grad[j] + pr.at(&it.nu, j) - it.s[pr.cell[j] as usize])
             .collect();
         let rp = pr.a(&it.q).iter().zip(&pr.b).map(|(a, b)| a - b).collect();
@@ -475,22 +510,29 @@ fn direction(
     let n = it.q.len();
     let cell = |j: usize| pr.cell[j] as usize;
     let r: Vec<f64> = (0..n)
+        .into_par_iter()
         .map(|j| lin.rd[j] + rc[cell(j)] / lin.m[cell(j)])
         .collect();
     let hinv = |v: &[f64]| -> Vec<f64> {
-        let mut out = vec![0.0; n];
-        for k in 0..pr.cells() {
-            let (a, e) = (pr.cell_start[k], pr.cell_start[k + 1]);
-            let qv: f64 = (a..e).map(|j| it.q[j] * v[j]).sum();
-            for j in a..e {
-                out[j] = it.q[j] * (v[j] + lin.beta[k] * qv);
-            }
-        }
-        out
+        let qv: Vec<f64> = (0..pr.cells())
+            .into_par_iter()
+            .map(|k| {
+                (pr.cell_start[k]..pr.cell_start[k + 1])
+                    .map(|j| it.q[j] * v[j])
+                    .sum()
+            })
+            .collect();
+        (0..n)
+            .into_par_iter()
+            .map(|j| it.q[j] * (v[j] + lin.beta[cell(j)] * qv[cell(j)]))
+            .collect()
     };
     let ahr = pr.a(&hinv(&r));
     let dnu = schur.solve(lin.rp.iter().zip(&ahr).map(|(p, a)| p - a).collect());
-    let u: Vec<f64> = (0..n).map(|j| r[j] + pr.at(&dnu, j)).collect();
+    let u: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|j| r[j] + pr.at(&dnu, j))
+        .collect();
     let dq: Vec<f64> = hinv(&u).into_iter().map(|v| -v).collect();
     let dm = pr.mass(&dq);
     let ds = (0..pr.cells())
@@ -535,6 +577,7 @@ impl Bounds {
     fn primal(&mut self, pr: &Problem, it: &Iterate, lin: &Linearisation) {
         let cut = 1e-3 * lin.mu.sqrt();
         let purified: Vec<f64> = (0..it.q.len())
+            .into_par_iter()
             .map(|j| {
                 let k = pr.cell[j] as usize;
                 if lin.m[k] < cut * it.s[k] {
@@ -544,8 +587,11 @@ impl Bounds {
                 }
             })
             .collect();
-        let h = cond_entropy(pr, &round_all(pr, &it.q))
-            .max(cond_entropy(pr, &round_all(pr, &purified)));
+        let (a, b) = rayon::join(
+            || cond_entropy(pr, &round_all(pr, &it.q)),
+            || cond_entropy(pr, &round_all(pr, &purified)),
+        );
+        let h = a.max(b);
         self.h = self.h.max(h);
     }
 
