@@ -1076,6 +1076,26 @@ mod tests {
     }
 
     #[test]
+    fn reruns_and_reused_storage_give_the_same_bits() {
+        // Solves in one process (later ones on storage the allocator hands back from earlier
+        // ones), four of them side by side: every atom and the gap to the last bit. rayon's own
+        // parallel sum in the certificate varied with where threads stole work (this failed
+        // one run in three).
+        let p = Pmf::random_dense(60, 60, 10, 3);
+        let a = ipm_to_1e7(&p, 200);
+        let reruns: Vec<BrojaResult> = (0..4)
+            .into_par_iter()
+            .map(|_| ipm_to_1e7(&p, 200))
+            .collect();
+        for r in &reruns {
+            assert_eq!(a.gap_bits.to_bits(), r.gap_bits.to_bits());
+            assert_eq!(a.iterations, r.iterations);
+            let bits = |r: &BrojaResult| [r.pid.r, r.pid.u1, r.pid.u2, r.pid.s].map(f64::to_bits);
+            assert_eq!(bits(&a), bits(r));
+        }
+    }
+
+    #[test]
     fn certifies_a_pmf_the_alternating_solver_cannot_close_in_its_budget() {
         // 20 x 20 x 5, dense: 20,000 sweeps of the alternating solver stop at a ~3e-5-bit gap;
         // the barrier method certifies 1e-7 in under a hundred Newton steps.
