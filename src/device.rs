@@ -8,19 +8,33 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The CPU model of this machine (`model name` of `/proc/cpuinfo`), recorded with every run:
-/// training numbers are bit-identical only on the same CPU model (kernels differ by ISA).
+/// The CPU model of this machine (`model name` of `/proc/cpuinfo`, with its family and model
+/// numbers), recorded with every run: training numbers are bit-identical only on the same CPU
+/// model (kernels differ by ISA and microarchitecture). Virtual machines often show only a
+/// vendor name ("AMD EPYC" on Zen 4 and Zen 5 alike, which gave different training numbers for
+/// the same run keys), so the numbers are what tells two such machines apart.
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .map(|name| format!("{name} ({})", simd_level()))
+        .and_then(|t| cpu_label(&t, simd_level()))
         .unwrap_or_else(|| format!("unknown {} CPU ({})", std::env::consts::ARCH, simd_level()))
+}
+
+/// `NAME (SIMD, family F model M)` from the first processor of a `/proc/cpuinfo` text; the
+/// numbers are left out where the text has none (e.g. on aarch64).
+fn cpu_label(cpuinfo: &str, simd: &str) -> Option<String> {
+    let field = |key: &str| {
+        cpuinfo
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let name = field("model name")?;
+    Some(match (field("cpu family"), field("model")) {
+        (Some(f), Some(m)) => format!("{name} ({simd}, family {f} model {m})"),
+        _ => format!("{name} ({simd})"),
+    })
 }
 
 /// The widest vector instruction set the CPU offers, which picks the kernels of the CPU backend
@@ -201,6 +215,27 @@ impl From<Backend> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cpu_label_names_family_and_model() {
+        // Two VMs that both say "AMD EPYC": Zen 4 (family 25) and Zen 5 (family 26).
+        let zen5 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nstepping\t: 1\n\nprocessor\t: 1\ncpu family\t: 26\n";
+        assert_eq!(
+            cpu_label(zen5, "AVX-512").as_deref(),
+            Some("AMD EPYC (AVX-512, family 26 model 2)")
+        );
+        let zen4 = zen5.replace("26", "25").replace(": 2\n", ": 17\n");
+        assert_ne!(cpu_label(&zen4, "AVX-512"), cpu_label(zen5, "AVX-512"));
+        // aarch64's cpuinfo has no model name line: no label from it.
+        assert_eq!(
+            cpu_label("processor\t: 0\nBogoMIPS\t: 50.00\n", "NEON"),
+            None
+        );
+        assert_eq!(
+            cpu_label("model name\t: X\n", "NEON").as_deref(),
+            Some("X (NEON)")
+        );
+    }
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
