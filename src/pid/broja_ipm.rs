@@ -347,7 +347,6 @@ impl Iterate {
             -cond_entropy(pr, q) - barrier + penalty
         };
         let f0 = merit(&self.q);
-
         let cap = cell_steps(pr, &self.q, &dq);
         let mut sorted = cap.clone();
         sorted.sort_unstable_by(f64::total_cmp);
