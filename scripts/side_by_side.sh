@@ -30,7 +30,8 @@ echo "# rusbench flex (train_step bench)"
 cargo bench --locked --bench train_step -- "$benches" 2>&1 | grep -E '^train_step|time:'
 if [ -n "${TCH_TARGET_DIR:-}" ]; then
   echo "# rusbench tch (train_step bench, RUSBENCH_DEVICE=tch)"
+  torch_lib="$("$PY" -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)/lib"
   RUSBENCH_DEVICE=tch CARGO_TARGET_DIR="$TCH_TARGET_DIR" LIBTORCH_USE_PYTORCH=1 \
-    PATH="$(dirname "$PY"):$PATH" \
+    PATH="$(dirname "$PY"):$PATH" LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     cargo bench --features tch --bench train_step -- "$benches" 2>&1 | grep -E '^train_step|time:'
 fi

@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Revision of the CPU backend's arithmetic, recorded in every `run.json` beside the CPU model.
+/// Two runs with one key (one config, so the same function) but different revisions differ in
+/// the last bits, as runs on two CPU models do. 1 (not recorded): gemm's AVX2 kernels, and flex's
+/// direct small-channel kernel for the tiny trunk's conv1. 2: gemm's AVX-512 kernels where the
+/// CPU has AVX-512F (`burn-flex/x86-v4`), and that conv1 as im2col + GEMM (`AlexNet::first_conv`).
+pub const CPU_KERNELS: u32 = 2;
+
 /// The CPU model of this machine (`model name` of `/proc/cpuinfo`, with its family and model
 /// numbers), recorded with every run: training numbers are bit-identical only on the same CPU
 /// model (kernels differ by ISA and microarchitecture). Virtual machines often show only a

@@ -8,6 +8,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
+use burn::tensor::module::unfold4d;
+use burn::tensor::ops::UnfoldOptions;
 use burn::tensor::{Device, Tensor};
 
 #[derive(Config, Debug)]
@@ -116,11 +118,41 @@ pub struct AlexNet {
 impl AlexNet {
     /// `[B, 3, H, W]` -> `[B, C, g, g]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
+        let x = self.pool.forward(relu(self.first_conv(x)));
         let x = self.pool.forward(relu(self.conv2.forward(x)));
         let x = relu(self.conv3.forward(x));
         let x = relu(self.conv4.forward(x));
         self.pool.forward(relu(self.conv5.forward(x)))
+    }
+
+    /// conv1: the same function as `self.conv1.forward(x)`, up to rounding. burn-flex runs a
+    /// convolution of at most 4 input and 16 output channels (the tiny trunk's conv1) on a
+    /// direct small-channel kernel that reached ~4 GFLOP/s, a fifth of the tiny CoMM step; here
+    /// it is an explicit im2col (`unfold4d`: a one-hot convolution, so each pixel is copied
+    /// exactly) and one GEMM, 13 % off the step (README, Benchmarks). The image needs no gradient,
+    /// so the backward is the GEMM's alone. Wider first layers (`small`, `paper`) already take
+    /// flex's im2col path and keep the plain call.
+    fn first_conv(&self, x: Tensor<4>) -> Tensor<4> {
+        let conv = &self.conv1;
+        let [o, i, kh, kw] = conv.weight.dims();
+        let PaddingConfig2d::Explicit(top, left, bottom, right) = conv.padding else {
+            return conv.forward(x);
+        };
+        if i > 4 || o > 16 || top != bottom || left != right || conv.groups != 1 {
+            return conv.forward(x);
+        }
+        let [b, _, h, w] = x.dims();
+        let [sh, sw] = conv.stride;
+        let out = |n: usize, k: usize, s: usize, p: usize| (n + 2 * p - k) / s + 1;
+        let (oh, ow) = (out(h, kh, sh, top), out(w, kw, sw, left));
+        let opts = UnfoldOptions::new(conv.stride, [top, left], conv.dilation);
+        // [B, i*kh*kw, oh*ow], rows ordered (channel, row, column) as the weight's flattening.
+        let cols = unfold4d(x, [kh, kw], opts);
+        let mut y = conv.weight.val().reshape([1, o, i * kh * kw]).matmul(cols);
+        if let Some(bias) = &conv.bias {
+            y = y + bias.val().reshape([1, o, 1]);
+        }
+        y.reshape([b, o, oh, ow])
     }
 
     /// `[B, 3, H, W]` -> `[B, latent]`: flatten then Linear (the reference's `global_pool="avg"`).
@@ -134,5 +166,44 @@ impl AlexNet {
     /// Parameters of the five convolutions (without the Linear).
     pub fn num_conv_params(&self) -> usize {
         self.num_params() - self.fc.num_params()
+    }
+}
+
+#[cfg(test)]
+mod first_conv_tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    /// The im2col conv1 computes flex's convolution: the same output and the same weight and
+    /// bias gradients, to f32 rounding (sums of 75 products in another order).
+    #[test]
+    fn the_im2col_conv1_equals_the_convolution_with_its_gradients() {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let net = AlexNetConfig::tiny(8).init(&device);
+        let x = Tensor::<4>::random([3, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+        let r = Tensor::<4>::random([3, 16, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+        let (ours, flex) = (net.first_conv(x.clone()), net.conv1.forward(x));
+        assert_eq!(ours.dims(), [3, 16, 32, 32]);
+        let close = |a: Tensor<4>, b: Tensor<4>, what: &str| {
+            let err: f32 = (a - b).abs().max().into_scalar();
+            assert!(err < 1e-5, "{what}: max |diff| {err}");
+        };
+        close(ours.clone(), flex.clone(), "output");
+        let g_ours = (ours * r.clone()).sum().backward();
+        let g_flex = (flex * r).sum().backward();
+        let w = &net.conv1.weight;
+        let (wo, wf) = (w.grad(&g_ours).unwrap(), w.grad(&g_flex).unwrap());
+        let scale: f32 = wf.clone().abs().max().into_scalar();
+        let err: f32 = (wo - wf).abs().max().into_scalar();
+        assert!(
+            scale > 1.0 && err < 1e-5 * scale,
+            "weight grad: {err} of {scale}"
+        );
+        let b = net.conv1.bias.as_ref().unwrap();
+        let (bo, bf) = (b.grad(&g_ours).unwrap(), b.grad(&g_flex).unwrap());
+        let scale: f32 = bf.clone().abs().max().into_scalar();
+        let err: f32 = (bo - bf).abs().max().into_scalar();
+        assert!(err < 1e-5 * scale.max(1.0), "bias grad: {err} of {scale}");
     }
 }

@@ -509,13 +509,19 @@ pub fn from_csv(csv_paths: &[PathBuf], out: Option<&Path>) -> Result<Report> {
     write_outputs(exp, &preset, &m.rows, &m.bits, &m.machines, &dir)
 }
 
-/// The CPU model a finished run recorded (runs from before the field: "not recorded").
+/// The CPU model a finished run recorded, with its kernel revision where it recorded one
+/// (`device::CPU_KERNELS`; runs from before either field: "not recorded", revision 1).
 fn run_cpu(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("run.json"))
+    let json = std::fs::read_to_string(dir.join("run.json"))
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|j| j["cpu"].as_str().map(String::from))
-        .unwrap_or_else(|| "not recorded".into())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let Some(cpu) = json.as_ref().and_then(|j| j["cpu"].as_str()) else {
+        return "not recorded".into();
+    };
+    match json.as_ref().and_then(|j| j["cpu_kernels"].as_u64()) {
+        Some(k) => format!("{cpu}, kernels {k}"),
+        None => cpu.to_string(),
+    }
 }
 
 pub fn read_runs_csv(path: &Path) -> Result<Vec<TidyRow>> {

@@ -507,6 +507,7 @@ fn run_method<M: Method>(
         "crate_version": env!("CARGO_PKG_VERSION"),
         "training_version": TRAINING_VERSION,
         "cpu": crate::device::cpu_model(),
+        "cpu_kernels": cfg.device.is_cpu().then_some(crate::device::CPU_KERNELS),
         "device": match cfg.device {
             Backend::Cpu => "cpu (burn flex)".to_string(),
             b => format!("{b} (burn {b})"),
