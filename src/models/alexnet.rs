@@ -138,14 +138,15 @@ impl AlexNet {
         let PaddingConfig2d::Explicit(top, left, bottom, right) = conv.padding else {
             return conv.forward(x);
         };
-        if i > 4 || o > 16 || top != bottom || left != right || conv.groups != 1 {
+        let plain = conv.groups != 1 || conv.dilation != [1, 1];
+        if i > 4 || o > 16 || top != bottom || left != right || plain {
             return conv.forward(x);
         }
         let [b, _, h, w] = x.dims();
         let [sh, sw] = conv.stride;
         let out = |n: usize, k: usize, s: usize, p: usize| (n + 2 * p - k) / s + 1;
         let (oh, ow) = (out(h, kh, sh, top), out(w, kw, sw, left));
-        let opts = UnfoldOptions::new(conv.stride, [top, left], conv.dilation);
+        let opts = UnfoldOptions::new(conv.stride, [top, left], [1, 1]);
         // [B, i*kh*kw, oh*ow], rows ordered (channel, row, column) as the weight's flattening.
         let cols = unfold4d(x, [kh, kw], opts);
         let mut y = conv.weight.val().reshape([1, o, i * kh * kw]).matmul(cols);

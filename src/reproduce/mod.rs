@@ -673,3 +673,29 @@ fn tidy_rows(spec: &RunSpec, key: &str, dir: &Path, n_pairs: usize) -> Result<Ve
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A results folder lists each run's machine with its kernel revision, so runs of two
+    /// revisions are told apart; runs from before the fields keep their old labels.
+    #[test]
+    fn a_runs_machine_names_its_kernel_revision_when_recorded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let label = |json: &str| {
+            std::fs::write(tmp.path().join("run.json"), json).unwrap();
+            run_cpu(tmp.path())
+        };
+        assert_eq!(
+            label(r#"{"cpu": "X (AVX-512)", "cpu_kernels": 2}"#),
+            "X (AVX-512), kernels 2"
+        );
+        assert_eq!(
+            label(r#"{"cpu": "X (AVX-512)", "cpu_kernels": null}"#),
+            "X (AVX-512)"
+        );
+        assert_eq!(label(r#"{"cpu": "X (AVX2+FMA)"}"#), "X (AVX2+FMA)");
+        assert_eq!(label("{}"), "not recorded");
+    }
+}
