@@ -293,8 +293,19 @@ fn pid_pmf(
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let cases =
         cases::parse_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    if !(tol.is_finite() && tol > 0.0) || max_iter == 0 {
-        anyhow::bail!("--tol {tol} and --max-iter {max_iter} must be positive");
+    if cases.is_empty() {
+        anyhow::bail!(
+            "{} holds no cases; add at least one {{\"name\", \"pmf_dense\"}} to its \"cases\"",
+            file.display()
+        );
+    }
+    if !(tol.is_finite() && tol > 0.0) {
+        anyhow::bail!(
+            "--tol {tol}: the target gap must be a finite number of bits above 0 (e.g. 1e-9)"
+        );
+    }
+    if max_iter == 0 {
+        anyhow::bail!("--max-iter 0: BROJA needs at least 1 iteration");
     }
     let opts = broja::BrojaOptions {
         tol_bits: tol,

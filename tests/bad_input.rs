@@ -187,6 +187,39 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
         want: "3-D",
         out: None,
     });
+    // No cases at all, and a target gap that is no number of bits.
+    let none = root.join("none.json");
+    std::fs::write(&none, r#"{"cases":[]}"#).unwrap();
+    let one = root.join("one.json");
+    std::fs::write(
+        &one,
+        r#"{"cases":[{"name":"a","pmf_dense":[[[0.25,0.25]],[[0.25,0.25]]]}]}"#,
+    )
+    .unwrap();
+    for (name, args, want) in [
+        (
+            "pmf file without cases",
+            s(&["pid", "pmf", none.to_str().unwrap()]),
+            "no cases",
+        ),
+        (
+            "infinite --tol",
+            s(&["pid", "pmf", one.to_str().unwrap(), "--tol", "inf"]),
+            "finite",
+        ),
+        (
+            "--max-iter 0",
+            s(&["pid", "pmf", one.to_str().unwrap(), "--max-iter", "0"]),
+            "at least 1",
+        ),
+    ] {
+        cases.push(Case {
+            name,
+            args,
+            want,
+            out: None,
+        });
+    }
     // A file that is not there, read by each reading command.
     for (name, args) in [
         ("missing pmf file", s(&["pid", "pmf", "nope.json"])),

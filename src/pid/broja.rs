@@ -54,10 +54,11 @@ pub enum BrojaSolver {
     Alternating,
     /// Primal-dual interior point (Mehrotra predictor-corrector), one factorisation of the
     /// marginal constraints' Schur complement per iteration; dense in those constraints, so
-    /// pmfs with more than [`IPM_MAX_ROWS`] of them fall back to the alternating solver.
+    /// pmfs with more than 8,000 of them (IPM_MAX_ROWS) fall back to the alternating solver.
     /// `max_iter` counts iterations.
+    // Plain text, not doc links: clap prints these lines as the `--solver` help.
     Ipm,
-    /// The alternating solver up to [`AUTO_IPM_SUPPORT`] support cells (fast there, and it
+    /// The alternating solver up to 5,000 support cells (AUTO_IPM_SUPPORT; fast there, and it
     /// closes gaps below 1e-9), the interior-point one above.
     Auto,
 }
@@ -591,5 +592,22 @@ mod tests {
             broja(&p, &opts),
             Err(BrojaError::SupportTooLarge(8, 3))
         ));
+    }
+
+    #[test]
+    fn solver_help_states_the_thresholds_in_force() {
+        // The `--solver` help is these variants' doc text, so it carries the numbers by hand.
+        use clap::ValueEnum;
+        let help = |s: BrojaSolver| {
+            s.to_possible_value()
+                .unwrap()
+                .get_help()
+                .unwrap()
+                .to_string()
+        };
+        let thousands = |n: usize| format!("{},{:03}", n / 1000, n % 1000);
+        assert!(help(BrojaSolver::Ipm).contains(&thousands(IPM_MAX_ROWS)));
+        assert!(help(BrojaSolver::Auto).contains(&thousands(AUTO_IPM_SUPPORT)));
+        assert!(!help(BrojaSolver::Ipm).contains("[`"));
     }
 }
