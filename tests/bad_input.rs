@@ -187,6 +187,40 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
         want: "3-D",
         out: None,
     });
+    // reproduce: seeds that would wrap past 2^64 - 1, and no jobs at all. Both refused before
+    // anything is generated or trained.
+    let rep_out = root.join("rep");
+    let rep = |extra: &[&str]| {
+        let mut a = s(&[
+            "reproduce",
+            "synergy",
+            "--preset",
+            "quick",
+            "--dataset",
+            root.join("rep-data").to_str().unwrap(),
+            "--cache",
+            rep_out.join("cache").to_str().unwrap(),
+            "--results",
+            rep_out.to_str().unwrap(),
+        ]);
+        a.extend(s(extra));
+        a
+    };
+    for (name, args, want) in [
+        (
+            "seeds past 2^64 - 1",
+            rep(&["--first-seed", "18446744073709551615", "--seeds", "2"]),
+            "largest seed",
+        ),
+        ("--jobs 0", rep(&["--jobs", "0"]), "--jobs 0"),
+    ] {
+        cases.push(Case {
+            name,
+            args,
+            want,
+            out: Some(rep_out.clone()),
+        });
+    }
     // No cases at all, and a target gap that is no number of bits.
     let none = root.join("none.json");
     std::fs::write(&none, r#"{"cases":[]}"#).unwrap();
@@ -242,4 +276,8 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
     for c in &cases {
         fails_cleanly(root, c);
     }
+    assert!(
+        !root.join("rep-data").exists(),
+        "a refused reproduce generated data"
+    );
 }

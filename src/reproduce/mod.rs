@@ -189,9 +189,22 @@ pub fn reproduce(opts: &ReproduceOptions) -> Result<Vec<Report>> {
     if opts.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
+    if opts.jobs == 0 {
+        bail!("--jobs 0: use 1 to train in this process, or N >= 2 worker processes");
+    }
     let mut base = load_preset(&opts.preset)?;
     if let Some(s) = opts.first_seed {
         base.seed = s;
+    }
+    // Seeds first..first + seeds - 1 must all exist (a release build would wrap past 2^64 - 1
+    // to seed 0 without a word).
+    if base.seed.checked_add(opts.seeds as u64 - 1).is_none() {
+        bail!(
+            "seeds {} + {} run past the largest seed, {}; use a smaller --first-seed",
+            base.seed,
+            opts.seeds,
+            u64::MAX
+        );
     }
     if let Some(d) = opts.device {
         base.device = d;
