@@ -117,6 +117,41 @@ pub fn run_gen(args: &GenArgs) -> Result<()> {
     Ok(())
 }
 
+/// Parse the command line; a bad argument gets clap's message, tip and possible values on one
+/// line (exit 2) instead of its usage block, as every other error here. Help and version print as
+/// clap prints them.
+pub fn parse_or_exit<P: clap::Parser>() -> P {
+    use clap::error::ErrorKind;
+    match P::try_parse() {
+        Ok(p) => p,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("{}", clap_one_line(&e.render().to_string()));
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+/// clap's rendered error without its usage block, its lines joined.
+fn clap_one_line(text: &str) -> String {
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("{}; see --help", kept.join("; "))
+}
+
 /// Print an error chain on one line and exit non-zero.
 pub fn exit_on_error(r: Result<()>) {
     if let Err(e) = r {

@@ -221,6 +221,23 @@ fn every_class_of_bad_input_gets_one_line_and_leaves_nothing() {
             out: Some(rep_out.clone()),
         });
     }
+    // Arguments the parser refuses: one line too, with clap's tip where it has one.
+    for (name, args, want) in [
+        ("unknown flag", s(&["reproduce", "--bogus"]), "'--bogus'"),
+        ("negative seed", s(&["train", "--seed", "-3"]), "'-3'"),
+        (
+            "unknown plan format",
+            s(&["reproduce", "--plan", "p", "--plan-format", "xml"]),
+            "possible values: shell, slurm",
+        ),
+    ] {
+        cases.push(Case {
+            name,
+            args,
+            want,
+            out: None,
+        });
+    }
     // No cases at all, and a target gap that is no number of bits.
     let none = root.join("none.json");
     std::fs::write(&none, r#"{"cases":[]}"#).unwrap();

@@ -1,6 +1,6 @@
 //! `gen-trifeature`: generate a bimodal Trifeatures dataset from a recipe.
 use clap::Parser;
-use rusbench::cli::{GenArgs, exit_on_error, run_gen};
+use rusbench::cli::{GenArgs, exit_on_error, parse_or_exit, run_gen};
 
 /// Generate a Trifeatures dataset (images, pair sets with R/U/S labels, manifest).
 #[derive(Parser)]
@@ -16,6 +16,6 @@ struct Cli {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli: Cli = parse_or_exit();
     exit_on_error(run_gen(&cli.gen_args));
 }

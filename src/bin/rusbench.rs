@@ -2,8 +2,8 @@
 //! CPU preset: `reproduce synergy --preset demo --seeds 1` (generating the data if missing).
 use clap::{Parser, Subcommand};
 use rusbench::cli::{
-    GenArgs, PidCommand, ReproduceArgs, RunKeyArgs, TrainArgs, exit_on_error, run_gen, run_pid,
-    run_reproduce, run_run_key, run_train,
+    GenArgs, PidCommand, ReproduceArgs, RunKeyArgs, TrainArgs, exit_on_error, parse_or_exit,
+    run_gen, run_pid, run_reproduce, run_run_key, run_train,
 };
 
 #[derive(Parser)]
@@ -40,7 +40,7 @@ enum Command {
 
 fn main() {
     rusbench::device::prepare_process();
-    let cli = Cli::parse();
+    let cli: Cli = parse_or_exit();
     exit_on_error(match cli.command {
         Some(Command::Reproduce(r)) => run_reproduce(&r),
         Some(Command::Gen(a)) => run_gen(&a),
