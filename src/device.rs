@@ -13,7 +13,9 @@ use std::str::FromStr;
 /// the last bits, as runs on two CPU models do. 1 (not recorded): gemm's AVX2 kernels, and flex's
 /// direct small-channel kernel for the tiny trunk's conv1. 2: gemm's AVX-512 kernels where the
 /// CPU has AVX-512F (`burn-flex/x86-v4`), and that conv1 as im2col + GEMM (`AlexNet::first_conv`).
-pub const CPU_KERNELS: u32 = 2;
+/// 3: flex's im2col convolutions (forward, and the weight gradient, which burn computes as one)
+/// with GEMMs whose columns span images (`patches/burn-flex`, tested in `tests/flex_conv.rs`).
+pub const CPU_KERNELS: u32 = 3;
 
 /// The CPU model of this machine (`model name` of `/proc/cpuinfo`, with its family and model
 /// numbers), recorded with every run: training numbers are bit-identical only on the same CPU
