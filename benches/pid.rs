@@ -7,7 +7,7 @@
 //!   with lumping.
 //! - `broja_random/300x300x10`: a random dense 300 x 300 x 10 pmf ([`Pmf::random_dense`], seed
 //!   1; nothing lumps) to a certified 1e-7-bit gap by the default `pid pmf` solver (`Auto`: the
-//!   interior-point one at this size). About 17 s a solve on 2 cores (Intel Xeon), so run it alone:
+//!   interior-point one at this size). About 16 s a solve on 2 cores (Intel Xeon), so run it alone:
 //!   `cargo bench --bench pid -- broja_random`.
 //!
 //! - `probe_estimate/fig4_size/{fused,concat}`: the probe-based representation estimator on the

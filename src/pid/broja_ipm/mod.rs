@@ -78,6 +78,11 @@ struct Problem {
 
 const NONE: u32 = u32::MAX;
 
+mod product;
+use product::{Cells, Coupling, product};
+#[cfg(test)]
+use product::{PANEL, product_panel_any};
+
 /// Items `0..keys.len()` grouped by key (`0..n`), in increasing order within each group: the
 /// items of key g are `items[start[g]..start[g + 1]]`.
 fn group(n: usize, keys: &[usize]) -> (Vec<usize>, Vec<u32>) {
@@ -99,8 +104,8 @@ impl Problem {
     fn new(p: &Pmf) -> Self {
         let ny = p.ny;
         let (px1y, px2y) = (p.p_x1y(), p.p_x2y());
-        // Rows: every (x1, y) with mass, x1 by x1, then every (x2, y) with mass but the first of
-        // each label (redundant: a label's x2 rows sum to its x1 rows).
+        // Rows: every (x1, y) with mass, x1 by x1, then every (x2, y) with mass but the first x2
+        // of each label (redundant: a label's x2 rows sum to its x1 rows).
         let mut row_x1 = vec![NONE; p.n1 * ny];
         let mut row_x2 = vec![NONE; p.n2 * ny];
         let mut b = Vec::new();
@@ -115,10 +120,17 @@ impl Problem {
             g1_start.push(b.len());
         }
         let n1r = b.len();
-        for y in 0..ny {
-            for x in (0..p.n2).filter(|&x| px2y[x * ny + y] > 0.0).skip(1) {
-                row_x2[x * ny + y] = b.len() as u32;
-                b.push(px2y[x * ny + y]);
+        // The (x2, y) rows x2 by x2, so that each x2's rows lie together and the reduced
+        // system's product ([`product`]) skips whole x2 values above the diagonal.
+        let first: Vec<Option<usize>> = (0..ny)
+            .map(|y| (0..p.n2).find(|&x| px2y[x * ny + y] > 0.0))
+            .collect();
+        for x in 0..p.n2 {
+            for y in 0..ny {
+                if px2y[x * ny + y] > 0.0 && first[y] != Some(x) {
+                    row_x2[x * ny + y] = b.len() as u32;
+                    b.push(px2y[x * ny + y]);
+                }
             }
         }
         let mut cells: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
@@ -720,8 +732,12 @@ struct Schur {
     /// `M = L1⁻¹ C`, n1 x n2 row-major.
     m: Vec<f64>,
     n1: usize,
-    /// The reduced system, its lower triangle overwritten by its Cholesky factor.
-    red: faer::Mat<f64>,
+    n2: usize,
+    /// The product's view of the cells: [`Cells`].
+    cells: Cells,
+    /// The reduced system, n2 x n2 column-major; its lower triangle is overwritten by its
+    /// Cholesky factor, its upper one holds stale products.
+    red: Vec<f64>,
     scratch: faer::dyn_stack::MemBuffer,
 }
 
@@ -749,7 +765,9 @@ impl Schur {
             g1_start: pr.g1_start.clone(),
             m: vec![0.0; n1 * n2],
             n1,
-            red: faer::Mat::zeros(n2, n2),
+            n2,
+            cells: Cells::new(pr),
+            red: vec![0.0; n2 * n2],
             scratch: faer::dyn_stack::MemBuffer::new(req),
         }
     }
@@ -767,39 +785,43 @@ impl Schur {
         // the alternating polish (161 iterations) when 1e-12 was the last try.
         [0.0, 1e-12, 1e-9, 1e-6]
             .iter()
-            .any(|&shift| self.reduce(&d2, shift))
+            .any(|&shift| self.reduce(pr, w, beta, &d2, shift))
     }
 
-    /// The reduced system `D2 - Mᵀ M` (lower triangle: the product, then D2's blocks), its
+    /// The reduced system `D2 - Cᵀ Z` (lower triangle: the product, then D2's blocks), its
     /// diagonal raised by `shift` relative, factored in place; false if it is not positive
     /// definite.
-    fn reduce(&mut self, d2: &[(usize, usize, f64)], shift: f64) -> bool {
-        let n2 = self.red.nrows();
+    fn reduce(
+        &mut self,
+        pr: &Problem,
+        w: &[f64],
+        beta: &[f64],
+        d2: &[(usize, usize, f64)],
+        shift: f64,
+    ) -> bool {
+        let n2 = self.n2;
         if n2 == 0 {
             return true;
         }
-        let mm = faer::MatRef::from_row_major_slice(&self.m, self.n1, n2);
-        use faer::linalg::matmul::triangular::{BlockStructure, matmul};
-        let par = faer::get_global_parallelism();
-        matmul(
-            self.red.as_mut(),
-            BlockStructure::TriangularLower,
-            faer::Accum::Replace,
-            mm.transpose(),
-            BlockStructure::Rectangular,
-            mm,
-            BlockStructure::Rectangular,
-            -1.0,
-            par,
-        );
+        self.cells.weigh(w, beta);
+        let coupling = Coupling {
+            pr,
+            cells: &self.cells,
+            l1: &self.l1,
+            off: &self.off,
+            m: &self.m,
+            n2,
+        };
+        product(&coupling, &mut self.red);
         for &(i, j, v) in d2 {
-            self.red[(i.max(j), i.min(j))] += v;
+            self.red[i.min(j) * n2 + i.max(j)] += v;
         }
         if shift > 0.0 {
-            (0..n2).for_each(|i| self.red[(i, i)] += shift * self.red[(i, i)].abs());
+            (0..n2).for_each(|i| self.red[i * n2 + i] += shift * self.red[i * n2 + i].abs());
         }
+        let par = faer::get_global_parallelism();
         faer::linalg::cholesky::llt::factor::cholesky_in_place(
-            self.red.as_mut(),
+            faer::MatMut::from_column_major_slice_mut(&mut self.red, n2, n2),
             Default::default(),
             par,
             faer::dyn_stack::MemStack::new(&mut self.scratch),
@@ -853,7 +875,7 @@ impl Schur {
             // Reads only the factor's lower triangle (the upper holds stale products).
             let rhs = faer::MatMut::from_column_major_slice_mut(&mut nu2, n2, 1);
             faer::linalg::cholesky::llt::solve::solve_in_place(
-                self.red.as_ref(),
+                faer::MatRef::from_column_major_slice(&self.red, n2, n2),
                 rhs,
                 faer::get_global_parallelism(),
                 faer::dyn_stack::MemStack::new(&mut []),
@@ -1169,6 +1191,80 @@ mod tests {
         }
         let again = round_all(&pr, &r);
         assert!(r.iter().zip(&again).all(|(a, b)| (a - b).abs() < 1e-15));
+    }
+
+    #[test]
+    fn the_cell_product_is_the_dense_schur_complement() {
+        // Independent computation: S = A H⁻¹ Aᵀ entry by entry from the variables' rows (as in
+        // the test above), then its (x1, y) rows eliminated by dense Gaussian elimination; what
+        // is left on the (x2, y) rows is D2 - Cᵀ D1⁻¹ C. Zeros give cells of one to three (or
+        // four) labels and dropped rows; 6 x 37 x 4 spans several column panels and x2 blocks.
+        for (n, seed) in [((4, 5, 3), 5), ((6, 37, 4), 2)] {
+            let p = random(n, seed, true);
+            let pr = Problem::new(&p);
+            let nv = pr.y.len();
+            let w: Vec<f64> = (0..nv).map(|j| 0.1 + (j % 7) as f64 / 9.0).collect();
+            let beta: Vec<f64> = (0..pr.cells())
+                .map(|k| 0.05 + (k % 5) as f64 / 7.0)
+                .collect();
+            let mut s = vec![vec![0.0; pr.n_rows]; pr.n_rows];
+            for j in 0..nv {
+                for jj in (0..nv).filter(|&jj| pr.cell[jj] == pr.cell[j]) {
+                    let k = pr.cell[j] as usize;
+                    let h = beta[k] * w[j] * w[jj] + if j == jj { w[j] } else { 0.0 };
+                    for r in [pr.row1[j], pr.row2[j]].into_iter().filter(|&r| r != NONE) {
+                        for rr in [pr.row1[jj], pr.row2[jj]]
+                            .into_iter()
+                            .filter(|&r| r != NONE)
+                        {
+                            s[r as usize][rr as usize] += h;
+                        }
+                    }
+                }
+            }
+            for k in 0..pr.n1r {
+                for i in k + 1..pr.n_rows {
+                    let f = s[i][k] / s[k][k];
+                    for j in k..pr.n_rows {
+                        s[i][j] -= f * s[k][j];
+                    }
+                }
+            }
+            let mut schur = Schur::new(&pr);
+            assert!(panels(&pr, &w, &beta, &mut schur.l1, &mut schur.m));
+            let n2 = schur.n2;
+            let mut d2 = vec![0.0; n2 * n2];
+            for (i, j, v) in d2_entries(&pr, &w, &beta) {
+                d2[j * n2 + i] += v;
+            }
+            schur.cells.weigh(&w, &beta);
+            let c = Coupling {
+                pr: &pr,
+                cells: &schur.cells,
+                l1: &schur.l1,
+                off: &schur.off,
+                m: &schur.m,
+                n2,
+            };
+            let mut red = vec![f64::NAN; n2 * n2];
+            product(&c, &mut red);
+            // The portable path, panel by panel, gives the same bits as the vector one.
+            let mut any = vec![f64::NAN; n2 * n2];
+            let mut z = vec![[0.0; PANEL]; pr.n1r];
+            for (i, cols) in any.chunks_mut(n2 * PANEL).enumerate() {
+                product_panel_any(&c, i * PANEL, cols, &mut z);
+            }
+            for i in 0..n2 {
+                for j in 0..=i {
+                    let (got, want) = (red[j * n2 + i] + d2[j * n2 + i], s[pr.n1r + i][pr.n1r + j]);
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "{n:?} ({i}, {j}): {got} vs {want}"
+                    );
+                    assert_eq!(red[j * n2 + i].to_bits(), any[j * n2 + i].to_bits());
+                }
+            }
+        }
     }
 
     /// The primal-dual solver alone, to a 1e-7-bit gap within `max_iter` iterations.
