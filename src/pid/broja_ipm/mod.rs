@@ -1136,18 +1136,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn d2_blocks_and_rounding_match_their_definitions() {
-        // Independent computation: S = A H⁻¹ Aᵀ entry by entry from the variables' rows, with
-        // `H⁻¹ = diag(w) + β w wᵀ` per cell; D2 is S over the (x2, y) rows. Zeros give cells
-        // of one to three labels and dropped rows.
-        let p = random((4, 5, 3), 5, true);
-        let pr = Problem::new(&p);
+    /// `S = A H⁻¹ Aᵀ` entry by entry from the variables' rows, with `H⁻¹ = diag(w) + β w wᵀ`
+    /// per cell: the independent computation the Schur tests compare with.
+    fn dense_s(pr: &Problem, w: &[f64], beta: &[f64]) -> Vec<Vec<f64>> {
         let n = pr.y.len();
-        let w: Vec<f64> = (0..n).map(|j| 0.1 + (j % 7) as f64 / 9.0).collect();
-        let beta: Vec<f64> = (0..pr.cells())
-            .map(|k| 0.3 - (k % 5) as f64 / 7.0)
-            .collect();
         let mut s = vec![vec![0.0; pr.n_rows]; pr.n_rows];
         for j in 0..n {
             for jj in (0..n).filter(|&jj| pr.cell[jj] == pr.cell[j]) {
@@ -1163,6 +1155,21 @@ mod tests {
                 }
             }
         }
+        s
+    }
+
+    #[test]
+    fn d2_blocks_and_rounding_match_their_definitions() {
+        // Independent computation: S = A H⁻¹ Aᵀ entry by entry ([`dense_s`]); D2 is S over the
+        // (x2, y) rows. Zeros give cells of one to three labels and dropped rows.
+        let p = random((4, 5, 3), 5, true);
+        let pr = Problem::new(&p);
+        let n = pr.y.len();
+        let w: Vec<f64> = (0..n).map(|j| 0.1 + (j % 7) as f64 / 9.0).collect();
+        let beta: Vec<f64> = (0..pr.cells())
+            .map(|k| 0.3 - (k % 5) as f64 / 7.0)
+            .collect();
+        let s = dense_s(&pr, &w, &beta);
         let n2 = pr.n_rows - pr.n1r;
         let mut d2 = vec![vec![0.0; n2]; n2];
         for (i, j, v) in d2_entries(&pr, &w, &beta) {
@@ -1195,10 +1202,10 @@ mod tests {
 
     #[test]
     fn the_cell_product_is_the_dense_schur_complement() {
-        // Independent computation: S = A H⁻¹ Aᵀ entry by entry from the variables' rows (as in
-        // the test above), then its (x1, y) rows eliminated by dense Gaussian elimination; what
-        // is left on the (x2, y) rows is D2 - Cᵀ D1⁻¹ C. Zeros give cells of one to three (or
-        // four) labels and dropped rows; 6 x 37 x 4 spans several column panels and x2 blocks.
+        // Independent computation: S = A H⁻¹ Aᵀ entry by entry ([`dense_s`]), then its (x1, y)
+        // rows eliminated by dense Gaussian elimination; what is left on the (x2, y) rows is
+        // D2 - Cᵀ D1⁻¹ C. Zeros give cells of one to four labels and dropped rows; 6 x 37 x 4
+        // spans several column panels and x2 blocks.
         for (n, seed) in [((4, 5, 3), 5), ((6, 37, 4), 2)] {
             let p = random(n, seed, true);
             let pr = Problem::new(&p);
@@ -1207,21 +1214,7 @@ mod tests {
             let beta: Vec<f64> = (0..pr.cells())
                 .map(|k| 0.05 + (k % 5) as f64 / 7.0)
                 .collect();
-            let mut s = vec![vec![0.0; pr.n_rows]; pr.n_rows];
-            for j in 0..nv {
-                for jj in (0..nv).filter(|&jj| pr.cell[jj] == pr.cell[j]) {
-                    let k = pr.cell[j] as usize;
-                    let h = beta[k] * w[j] * w[jj] + if j == jj { w[j] } else { 0.0 };
-                    for r in [pr.row1[j], pr.row2[j]].into_iter().filter(|&r| r != NONE) {
-                        for rr in [pr.row1[jj], pr.row2[jj]]
-                            .into_iter()
-                            .filter(|&r| r != NONE)
-                        {
-                            s[r as usize][rr as usize] += h;
-                        }
-                    }
-                }
-            }
+            let mut s = dense_s(&pr, &w, &beta);
             for k in 0..pr.n1r {
                 for i in k + 1..pr.n_rows {
                     let f = s[i][k] / s[k][k];
