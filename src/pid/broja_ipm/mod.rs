@@ -779,31 +779,24 @@ impl Schur {
             return false;
         }
         let d2 = d2_entries(pr, w, beta);
+        self.cells.weigh(w, beta);
         // Shifts up to 1e-6 relative: a direction from a slightly shifted system is still one
         // of descent for the line search, and the certificate does not depend on it. One pmf
         // in 72 of the tests (30 x 30 x 8, seed 5) needed 1e-9 near μ = 1e-10 and stalled into
         // the alternating polish (161 iterations) when 1e-12 was the last try.
         [0.0, 1e-12, 1e-9, 1e-6]
             .iter()
-            .any(|&shift| self.reduce(pr, w, beta, &d2, shift))
+            .any(|&shift| self.reduce(pr, &d2, shift))
     }
 
     /// The reduced system `D2 - Cᵀ Z` (lower triangle: the product, then D2's blocks), its
     /// diagonal raised by `shift` relative, factored in place; false if it is not positive
     /// definite.
-    fn reduce(
-        &mut self,
-        pr: &Problem,
-        w: &[f64],
-        beta: &[f64],
-        d2: &[(usize, usize, f64)],
-        shift: f64,
-    ) -> bool {
+    fn reduce(&mut self, pr: &Problem, d2: &[(usize, usize, f64)], shift: f64) -> bool {
         let n2 = self.n2;
         if n2 == 0 {
             return true;
         }
-        self.cells.weigh(w, beta);
         let coupling = Coupling {
             pr,
             cells: &self.cells,

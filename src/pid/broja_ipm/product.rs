@@ -51,22 +51,23 @@ impl Cells {
         );
         let n1 = pr.n1r as u32;
         let blocks = (pr.x2_start.len() - 1).div_ceil(X2_BLOCK);
-        // Cells are sorted by (x1, x2), so a stable sort by block keeps x1's order in each.
-        let mut cells: Vec<u32> = (0..pr.cells() as u32).collect();
-        cells.sort_by_key(|&k| pr.x2[pr.cell_start[k as usize]] as usize / X2_BLOCK);
+        // Cells are sorted by (x1, x2), and grouping keeps that order within each block.
+        let keys: Vec<usize> = (0..pr.cells())
+            .map(|k| pr.x2[pr.cell_start[k]] as usize / X2_BLOCK)
+            .collect();
+        let (block, cell) = super::group(blocks, &keys);
         let mut c = Cells {
             at: Vec::with_capacity(pr.y.len()),
             var: Vec::with_capacity(pr.y.len()),
-            cell: cells,
+            cell,
             start: vec![0],
-            block: vec![0; blocks + 1],
+            block,
             rows: vec![(NONE, NONE); blocks],
             w: vec![0.0; pr.y.len()],
             beta: vec![0.0; pr.cells()],
         };
         for &k in &c.cell {
             let k = k as usize;
-            c.block[pr.x2[pr.cell_start[k]] as usize / X2_BLOCK + 1] += 1;
             for j in pr.cell_start[k]..pr.cell_start[k + 1] {
                 let r2 = if pr.row2[j] == NONE {
                     NO_ROW
@@ -77,9 +78,6 @@ impl Cells {
                 c.var.push(j as u32);
             }
             c.start.push(c.at.len());
-        }
-        for b in 0..blocks {
-            c.block[b + 1] += c.block[b];
         }
         for j in (0..pr.y.len()).filter(|&j| pr.row2[j] != NONE) {
             let (r, b) = (pr.row2[j] - n1, pr.x2[j] as usize / X2_BLOCK);
@@ -248,7 +246,7 @@ fn cell_into(
         p[t] = (p[t] + q[t]) * beta;
     }
     for j in 0..n {
-        let r = (at[j] & 0xffff) as usize;
+        let r = (at[j] & NO_ROW) as usize;
         if r == NO_ROW as usize || r < c0 {
             continue;
         }
