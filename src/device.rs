@@ -15,7 +15,9 @@ use std::str::FromStr;
 /// CPU has AVX-512F (`burn-flex/x86-v4`), and that conv1 as im2col + GEMM (`AlexNet::first_conv`).
 /// 3: flex's im2col convolutions (forward, and the weight gradient, which burn computes as one)
 /// with GEMMs whose columns span images (`patches/burn-flex`, tested in `tests/flex_conv.rs`).
-pub const CPU_KERNELS: u32 = 3;
+/// 4: flex's stride-1 transposed convolutions (the input gradients) as that convolution with the
+/// kernel flipped, instead of a GEMM and col2im per image (same file).
+pub const CPU_KERNELS: u32 = 4;
 
 /// The CPU model of this machine (`model name` of `/proc/cpuinfo`, with its family and model
 /// numbers), recorded with every run: training numbers are bit-identical only on the same CPU

@@ -2,7 +2,9 @@
 //! computes the convolution: output, weight gradient and input gradient against a direct f64
 //! sum written out here, on shapes whose column chunks start and end inside images, with stride,
 //! padding and groups, and batches wide enough that the weight gradient's own convolution
-//! (burn computes it over the swapped batch) takes the im2col path.
+//! (burn computes it over the swapped batch) takes the im2col path. The input gradient is a
+//! transposed convolution, which at stride 1 the patch computes as the convolution with the
+//! flipped kernel; `conv_transpose2d` itself is checked against its definition too.
 
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
@@ -141,4 +143,66 @@ fn stride_and_groups_give_the_convolution() {
 fn a_wide_batch_gives_the_weight_gradient() {
     // Batch 40 becomes the channels of the weight gradient's convolution (40 x 49 per column).
     check(shape([40, 12, 7, 10, 3, 1, 1, 1]));
+}
+
+/// burn's `conv_transpose2d` with bias and groups against its definition, written out here:
+/// `out[b, o, iy·s + ky - p, ix·s + kx - p] += x[b, i, iy, ix] w[i, o mod og, ky, kx]` over
+/// the input channels `i` of o's group, plus `bias[o]`. Stride 1 takes the patch's convolution
+/// with the flipped kernel (padding `k - 1 - p` from k - 1 down to 0 here), stride 2 flex's
+/// GEMM and col2im.
+#[test]
+fn transposed_convolutions_match_their_definition() {
+    use burn::tensor::module::conv_transpose2d;
+    use burn::tensor::ops::ConvTransposeOptions;
+    // [b, channels in, side, channels out per group, k, stride, pad, groups]
+    for [b, ci, side, og, k, stride, pad, groups] in [
+        [3, 6, 7, 5, 3, 1, 0, 1],
+        [4, 8, 6, 3, 5, 1, 4, 2],
+        [2, 4, 9, 6, 5, 1, 2, 1],
+        [3, 6, 5, 4, 3, 2, 1, 1],
+    ] {
+        let device = Device::flex();
+        device.seed(11);
+        let normal = Distribution::Normal(0.0, 1.0);
+        let x: Tensor<4> = Tensor::random([b, ci, side, side], normal, &device);
+        let w: Tensor<4> = Tensor::random([ci, og, k, k], normal, &device);
+        let bias: Tensor<1> = Tensor::random([og * groups], normal, &device);
+        let opts = ConvTransposeOptions::new([stride; 2], [pad; 2], [0; 2], [1; 2], groups);
+        let got = values(conv_transpose2d(
+            x.clone(),
+            w.clone(),
+            Some(bias.clone()),
+            opts,
+        ));
+
+        let (xv, wv) = (values(x), values(w));
+        let bv: Vec<f64> = bias.into_data().iter::<f32>().map(f64::from).collect();
+        let n = (side - 1) * stride + k - 2 * pad;
+        let (o_all, cg) = (og * groups, ci / groups);
+        let mut want = vec![0.0; b * o_all * n * n];
+        for (bi, o) in (0..b).flat_map(|bi| (0..o_all).map(move |o| (bi, o))) {
+            let plane = &mut want[(bi * o_all + o) * n * n..][..n * n];
+            plane.iter_mut().for_each(|v| *v = bv[o]);
+            for i in (o / og) * cg..(o / og + 1) * cg {
+                for (iy, ix, ky, kx) in (0..side).flat_map(|iy| {
+                    (0..side).flat_map(move |ix| {
+                        (0..k).flat_map(move |ky| (0..k).map(move |kx| (iy, ix, ky, kx)))
+                    })
+                }) {
+                    let oy = (iy * stride + ky) as isize - pad as isize;
+                    let ox = (ix * stride + kx) as isize - pad as isize;
+                    if (0..n as isize).contains(&oy) && (0..n as isize).contains(&ox) {
+                        let xi = ((bi * ci + i) * side + iy) * side + ix;
+                        let wi = ((i * og + o % og) * k + ky) * k + kx;
+                        plane[oy as usize * n + ox as usize] += xv[xi] * wv[wi];
+                    }
+                }
+            }
+        }
+        assert_close(
+            &format!("conv_transpose2d k{k} s{stride} p{pad} g{groups}"),
+            &got,
+            &want,
+        );
+    }
 }

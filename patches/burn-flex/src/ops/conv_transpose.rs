@@ -13,8 +13,9 @@
 
 use alloc::vec;
 use burn_backend::DType;
-use burn_backend::ops::ConvTransposeOptions;
 use burn_backend::ops::conv::calculate_conv_transpose_output_size;
+// rusbench patch: ConvOptions for `as_stride1_conv`.
+use burn_backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn_std::{Bytes, Shape, f16};
 
 use crate::{FlexTensor, Layout};
@@ -23,13 +24,19 @@ use super::conv_common::{add_bias, squeeze_3d_to_1d, squeeze_3d_to_2d};
 
 /// Generates a conv_transpose3d typed function.
 macro_rules! conv_transpose3d_typed {
-    ($fn_name:ident, $T:ty, $dtype:expr, $zero:expr, $gemm_fn:ident) => {
+    // rusbench patch: `$conv_fn`, the convolution of the same element type.
+    ($fn_name:ident, $T:ty, $dtype:expr, $zero:expr, $gemm_fn:ident, $conv_fn:path) => {
         pub fn $fn_name(
             x: FlexTensor,
             weight: FlexTensor,
             bias: Option<FlexTensor>,
             options: &ConvTransposeOptions<3>,
         ) -> FlexTensor {
+            // rusbench patch: stride 1 (every input gradient of a stride-1 convolution) goes
+            // to the batched im2col convolution; see `as_stride1_conv`.
+            if let Some((flipped, conv_options)) = as_stride1_conv::<$T>(&weight, options) {
+                return $conv_fn(x, flipped, bias, &conv_options);
+            }
             const COLUMNS_BYTES: usize = 8 * 1024 * 1024;
             let columns_bytes = weight.layout().shape()[1..]
                 .iter()
@@ -177,26 +184,30 @@ fn expand_transpose_2d_to_3d(
 // Conv Transpose 3d - core implementation
 // ============================================================================
 
+// rusbench patch: each with its convolution (the last argument).
 conv_transpose3d_typed!(
     conv_transpose3d_f32,
     f32,
     DType::F32,
     0.0f32,
-    conv_transpose_gemm_f32
+    conv_transpose_gemm_f32,
+    super::conv::conv3d_f32
 );
 conv_transpose3d_typed!(
     conv_transpose3d_f64,
     f64,
     DType::F64,
     0.0f64,
-    conv_transpose_gemm_f64
+    conv_transpose_gemm_f64,
+    super::conv::conv3d_f64
 );
 conv_transpose3d_typed!(
     conv_transpose3d_f16,
     f16,
     DType::F16,
     f16::from_f32(0.0),
-    conv_transpose_gemm_f16
+    conv_transpose_gemm_f16,
+    super::conv::conv3d_f16
 );
 bf16_via_f32!(
     conv_transpose3d_bf16,
@@ -215,6 +226,63 @@ const GEMM_PARALLEL_WORK: usize = 192 * 192 * 192;
 /// for which the corresponding output index `i * stride + k * dilation - pad`
 /// lies inside `[0, out_size)`.
 #[inline]
+/// rusbench patch. A transposed convolution of stride 1, dilation 1 and padding `p ≤ k - 1` is
+/// the convolution of its input with the kernel flipped in space and its two channel axes
+/// swapped, padded by `k - 1 - p`: output `o` at `t` sums `x[i, t + p - a] w[i, o, a]` over the
+/// input channels `i` of its group and the kernel offsets `a`, which is the correlation with
+/// `w'[o, i, k - 1 - a]` padded by `k - 1 - p`. flex's im2col convolution then runs GEMMs whose
+/// columns span images (`conv.rs`) instead of one GEMM and a col2im scatter per image. Each
+/// output is the same sum of the same products, added in another order. `None` where the
+/// shape does not fit (stride, dilation, output padding, or padding beyond the kernel).
+fn as_stride1_conv<T: bytemuck::Pod + burn_backend::Element>(
+    weight: &FlexTensor,
+    options: &ConvTransposeOptions<3>,
+) -> Option<(FlexTensor, ConvOptions<3>)> {
+    let w_shape = weight.layout().shape();
+    let kernel = [w_shape[2], w_shape[3], w_shape[4]];
+    let fits = options.stride == [1; 3]
+        && options.dilation == [1; 3]
+        && options.padding_out == [0; 3]
+        && (0..3).all(|i| options.padding[i] < kernel[i]);
+    if !fits || options.groups == 0 || w_shape[0] % options.groups != 0 {
+        return None;
+    }
+    let (groups, in_channels, out_per_group) = (options.groups, w_shape[0], w_shape[1]);
+    let in_per_group = in_channels / groups;
+    let k_spatial: usize = kernel.iter().product();
+    let weight = weight.to_contiguous();
+    let src: &[T] = weight.storage();
+    // Reversing a row-major kernel's flat index reverses each of its axes.
+    let mut flipped = vec![T::zeroed(); src.len()];
+    for g in 0..groups {
+        for o in 0..out_per_group {
+            for i in 0..in_per_group {
+                let from = ((g * in_per_group + i) * out_per_group + o) * k_spatial;
+                let to = ((g * out_per_group + o) * in_per_group + i) * k_spatial;
+                for a in 0..k_spatial {
+                    flipped[to + a] = src[from + k_spatial - 1 - a];
+                }
+            }
+        }
+    }
+    let shape = Shape::from(vec![
+        groups * out_per_group,
+        in_per_group,
+        kernel[0],
+        kernel[1],
+        kernel[2],
+    ]);
+    let padding = [0, 1, 2].map(|i| kernel[i] - 1 - options.padding[i]);
+    Some((
+        FlexTensor::new(
+            Bytes::from_elems(flipped),
+            Layout::contiguous(shape),
+            weight.dtype(),
+        ),
+        ConvOptions::new([1; 3], padding, [1; 3], groups),
+    ))
+}
+
 fn valid_in_range(
     k: usize,
     dilation: usize,
