@@ -40,15 +40,20 @@ fn out_side(s: &Shape) -> usize {
     (s.side + 2 * s.pad - s.k) / s.stride + 1
 }
 
+/// Every `(y, x)` of an `n x n` grid, row by row.
+fn grid(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).flat_map(move |y| (0..n).map(move |x| (y, x)))
+}
+
 /// `f(b, o, oy, ox, c, ky, kx, iy, ix)` over every term of the convolution's sum.
 fn each_term(s: &Shape, mut f: impl FnMut([usize; 9])) {
     let n = out_side(s);
     let (cg, og) = (s.c / s.groups, s.o / s.groups);
     for b in 0..s.b {
         for o in 0..s.o {
-            for (oy, ox) in (0..n).flat_map(|y| (0..n).map(move |x| (y, x))) {
+            for (oy, ox) in grid(n) {
                 for cl in 0..cg {
-                    for (ky, kx) in (0..s.k).flat_map(|y| (0..s.k).map(move |x| (y, x))) {
+                    for (ky, kx) in grid(s.k) {
                         let iy = (oy * s.stride + ky) as isize - s.pad as isize;
                         let ix = (ox * s.stride + kx) as isize - s.pad as isize;
                         let inside = (0..s.side as isize).contains(&iy)
@@ -184,17 +189,15 @@ fn transposed_convolutions_match_their_definition() {
             let plane = &mut want[(bi * o_all + o) * n * n..][..n * n];
             plane.iter_mut().for_each(|v| *v = bv[o]);
             for i in (o / og) * cg..(o / og + 1) * cg {
-                for (iy, ix, ky, kx) in (0..side).flat_map(|iy| {
-                    (0..side).flat_map(move |ix| {
-                        (0..k).flat_map(move |ky| (0..k).map(move |kx| (iy, ix, ky, kx)))
-                    })
-                }) {
-                    let oy = (iy * stride + ky) as isize - pad as isize;
-                    let ox = (ix * stride + kx) as isize - pad as isize;
-                    if (0..n as isize).contains(&oy) && (0..n as isize).contains(&ox) {
-                        let xi = ((bi * ci + i) * side + iy) * side + ix;
-                        let wi = ((i * og + o % og) * k + ky) * k + kx;
-                        plane[oy as usize * n + ox as usize] += xv[xi] * wv[wi];
+                for (iy, ix) in grid(side) {
+                    for (ky, kx) in grid(k) {
+                        let oy = (iy * stride + ky) as isize - pad as isize;
+                        let ox = (ix * stride + kx) as isize - pad as isize;
+                        if (0..n as isize).contains(&oy) && (0..n as isize).contains(&ox) {
+                            let xi = ((bi * ci + i) * side + iy) * side + ix;
+                            let wi = ((i * og + o % og) * k + ky) * k + kx;
+                            plane[oy as usize * n + ox as usize] += xv[xi] * wv[wi];
+                        }
                     }
                 }
             }
