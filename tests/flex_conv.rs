@@ -209,3 +209,56 @@ fn transposed_convolutions_match_their_definition() {
         );
     }
 }
+
+/// Max pooling with indices against its definition: each output is its window's first
+/// greatest element (windows read row by row), and the gradient goes to that element. Values
+/// on a grid of halves, so windows hold ties; with and without padding (the patch's path for
+/// windows inside the image, flex's own otherwise), strides 2 and 1.
+#[test]
+fn max_pooling_takes_each_windows_first_maximum() {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::pool::MaxPool2dConfig;
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let (b, c, side) = (3, 5, 11);
+    let x: Tensor<4> = Tensor::random([b, c, side, side], Distribution::Normal(0.0, 1.0), &device);
+    let x = (x * 2.0).round().div_scalar(2.0).detach().require_grad();
+    let xv = values(x.clone());
+    for (stride, pad) in [(2, 0), (1, 0), (2, 1)] {
+        let pool = MaxPool2dConfig::new([3, 3])
+            .with_strides([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+            .init();
+        let y = pool.forward(x.clone());
+        let n = y.dims()[2];
+        let r: Tensor<4> = Tensor::random([b, c, n, n], Distribution::Normal(0.0, 1.0), &device);
+        let grads = (y.clone() * r.clone()).sum().backward();
+        let (yv, rv, gx) = (values(y), values(r), values(x.grad(&grads).unwrap()));
+        let (mut want_y, mut want_g) = (vec![0.0; yv.len()], vec![0.0; xv.len()]);
+        for plane in 0..b * c {
+            for (oy, ox) in grid(n) {
+                let mut best: Option<(f64, usize)> = None;
+                for (ky, kx) in grid(3) {
+                    let iy = (oy * stride + ky) as isize - pad as isize;
+                    let ix = (ox * stride + kx) as isize - pad as isize;
+                    if (0..side as isize).contains(&iy) && (0..side as isize).contains(&ix) {
+                        let i = (plane * side + iy as usize) * side + ix as usize;
+                        if best.is_none_or(|(v, _)| xv[i] > v) {
+                            best = Some((xv[i], i));
+                        }
+                    }
+                }
+                let (v, i) = best.unwrap();
+                let o = (plane * n + oy) * n + ox;
+                want_y[o] = v;
+                want_g[i] += rv[o];
+            }
+        }
+        assert_eq!(yv, want_y, "stride {stride}, padding {pad}: maxima");
+        assert_close(
+            &format!("stride {stride}, padding {pad}: gradient"),
+            &gx,
+            &want_g,
+        );
+    }
+}

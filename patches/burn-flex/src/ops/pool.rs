@@ -261,6 +261,20 @@ where
     let out_w = pool_output_size(in_w, kernel_w, pad_w, stride_w, dilation_w, ceil_mode);
 
     let spatial_out = out_d * out_h * out_w;
+    let finish = |output: Vec<T>, indices: Vec<i64>| {
+        let out_shape = Shape::from(vec![batch_size, channels, out_d, out_h, out_w]);
+        let output_tensor = FlexTensor::new(
+            Bytes::from_elems(output),
+            Layout::contiguous(out_shape.clone()),
+            dtype,
+        );
+        let indices_tensor = FlexTensor::new(
+            Bytes::from_elems(indices),
+            Layout::contiguous(out_shape),
+            DType::I64,
+        );
+        (output_tensor, indices_tensor)
+    };
     let x_data: &[T] = x.storage();
     let kernel = |od: usize, oh: usize, ow: usize, x_offset: usize| {
         let (kd_start, kd_end) =
@@ -314,6 +328,23 @@ where
             // Flatten batch*channels into a single par_iter so rayon chooses
             // the right granularity instead of creating one task per channel.
             let bc_total = batch_size * channels;
+            // rusbench patch: 2-D windows inside the image (no padding, dilation 1: the
+            // trunks' 3 x 3 stride-2 pooling) go plane by plane, window offset by window
+            // offset over a whole output row (see `max_pool2d_plane`).
+            let inside = in_d == 1 && kernel_d == 1 && padding == [0; 3] && dilation == [1; 3];
+            if inside && spatial_out > 0 && !ceil_mode {
+                let plane = in_h * in_w;
+                output
+                    .par_chunks_mut(spatial_out)
+                    .zip(indices.par_chunks_mut(spatial_out))
+                    .enumerate()
+                    .for_each(|(bc, (o, i))| {
+                        let x = &x_data[bc * plane..(bc + 1) * plane];
+                        let window = [kernel_h, kernel_w, stride_h, stride_w];
+                        max_pool2d_plane(x, in_w, out_w, window, o, i);
+                    });
+                return finish(output, indices);
+            }
             (0..bc_total).into_par_iter().for_each(|bc| {
                 let b = bc / channels;
                 let c = bc % channels;
@@ -363,19 +394,66 @@ where
         }
     };
 
-    let out_shape = Shape::from(vec![batch_size, channels, out_d, out_h, out_w]);
-    let output_tensor = FlexTensor::new(
-        Bytes::from_elems(output),
-        Layout::contiguous(out_shape.clone()),
-        dtype,
-    );
-    let indices_tensor = FlexTensor::new(
-        Bytes::from_elems(indices),
-        Layout::contiguous(out_shape),
-        DType::I64,
-    );
+    finish(output, indices)
+}
 
-    (output_tensor, indices_tensor)
+/// rusbench patch: `o[ow]`, `id[ow]` take `row[s ow]` (at index `at + s ow`) where it is
+/// greater or NaN: one window offset applied to one output row of [`max_pool2d_plane`].
+/// Always inlined, so that a literal stride makes the loop's loads a constant stride.
+#[inline(always)]
+fn take_greater<T>(row: &[T], s: usize, at: usize, o: &mut [T], id: &mut [i64])
+where
+    T: Copy + PartialOrd + num_traits::Float,
+{
+    let row = &row[..s * (o.len() - 1) + 1];
+    for (ow, (o, id)) in o.iter_mut().zip(id.iter_mut()).enumerate() {
+        let v = row[ow * s];
+        let take = v > *o || v.is_nan();
+        *id = if take { (at + ow * s) as i64 } else { *id };
+        *o = if take { v } else { *o };
+    }
+}
+
+/// rusbench patch: max pooling of one plane whose windows lie inside it (no padding, dilation
+/// 1), `window = [kernel_h, kernel_w, stride_h, stride_w]`, into `out` and `idx` (out_h x
+/// out_w). For each output row, every window offset (kh, kw) in flex's order (kh, then kw) is
+/// applied to all the row's outputs before the next, so each output sees the same elements in
+/// the same order as flex's per-window loop, under the same rule: the first element, then any
+/// greater one or any NaN. Same maxima, same indices (into the plane).
+fn max_pool2d_plane<T>(
+    x: &[T],
+    in_w: usize,
+    out_w: usize,
+    [kernel_h, kernel_w, stride_h, stride_w]: [usize; 4],
+    out: &mut [T],
+    idx: &mut [i64],
+) where
+    T: Copy + PartialOrd + num_traits::Float,
+{
+    for (oh, (o, id)) in out
+        .chunks_exact_mut(out_w)
+        .zip(idx.chunks_exact_mut(out_w))
+        .enumerate()
+    {
+        let top = oh * stride_h * in_w;
+        for (ow, (o, id)) in o.iter_mut().zip(id.iter_mut()).enumerate() {
+            *o = x[top + ow * stride_w];
+            *id = (top + ow * stride_w) as i64;
+        }
+        for kh in 0..kernel_h {
+            let r = top + kh * in_w;
+            for kw in (0..kernel_w).filter(|&kw| kh + kw > 0) {
+                let row = &x[r + kw..];
+                // Selects, not branches, and the trunks' stride as a constant, so that the
+                // loop can run in vector registers.
+                match stride_w {
+                    2 => take_greater(row, 2, r + kw, o, id),
+                    1 => take_greater(row, 1, r + kw, o, id),
+                    s => take_greater(row, s, r + kw, o, id),
+                }
+            }
+        }
+    }
 }
 
 /// 3D max pooling (without returning indices) for f32.
