@@ -261,20 +261,6 @@ where
     let out_w = pool_output_size(in_w, kernel_w, pad_w, stride_w, dilation_w, ceil_mode);
 
     let spatial_out = out_d * out_h * out_w;
-    let finish = |output: Vec<T>, indices: Vec<i64>| {
-        let out_shape = Shape::from(vec![batch_size, channels, out_d, out_h, out_w]);
-        let output_tensor = FlexTensor::new(
-            Bytes::from_elems(output),
-            Layout::contiguous(out_shape.clone()),
-            dtype,
-        );
-        let indices_tensor = FlexTensor::new(
-            Bytes::from_elems(indices),
-            Layout::contiguous(out_shape),
-            DType::I64,
-        );
-        (output_tensor, indices_tensor)
-    };
     let x_data: &[T] = x.storage();
     let kernel = |od: usize, oh: usize, ow: usize, x_offset: usize| {
         let (kd_start, kd_end) =
@@ -343,28 +329,28 @@ where
                         let window = [kernel_h, kernel_w, stride_h, stride_w];
                         max_pool2d_plane(x, in_w, out_w, window, o, i);
                     });
-                return finish(output, indices);
-            }
-            (0..bc_total).into_par_iter().for_each(|bc| {
-                let b = bc / channels;
-                let c = bc % channels;
-                let x_offset = b * channels * in_d * in_h * in_w + c * in_d * in_h * in_w;
-                let out_offset = bc * spatial_out;
+            } else {
+                (0..bc_total).into_par_iter().for_each(|bc| {
+                    let b = bc / channels;
+                    let c = bc % channels;
+                    let x_offset = b * channels * in_d * in_h * in_w + c * in_d * in_h * in_w;
+                    let out_offset = bc * spatial_out;
 
-                for od in 0..out_d {
-                    for oh in 0..out_h {
-                        for ow in 0..out_w {
-                            let out_idx = out_offset + od * out_h * out_w + oh * out_w + ow;
-                            let (max_val, max_idx) = kernel(od, oh, ow, x_offset);
+                    for od in 0..out_d {
+                        for oh in 0..out_h {
+                            for ow in 0..out_w {
+                                let out_idx = out_offset + od * out_h * out_w + oh * out_w + ow;
+                                let (max_val, max_idx) = kernel(od, oh, ow, x_offset);
 
-                            unsafe {
-                                out_ptr.write(out_idx, max_val);
-                                idx_ptr.write(out_idx, max_idx);
+                                unsafe {
+                                    out_ptr.write(out_idx, max_val);
+                                    idx_ptr.write(out_idx, max_idx);
+                                }
                             }
                         }
                     }
-                }
-            });
+                });
+            }
             (output, indices)
         }
         #[cfg(not(feature = "rayon"))]
@@ -394,7 +380,19 @@ where
         }
     };
 
-    finish(output, indices)
+    let out_shape = Shape::from(vec![batch_size, channels, out_d, out_h, out_w]);
+    let output_tensor = FlexTensor::new(
+        Bytes::from_elems(output),
+        Layout::contiguous(out_shape.clone()),
+        dtype,
+    );
+    let indices_tensor = FlexTensor::new(
+        Bytes::from_elems(indices),
+        Layout::contiguous(out_shape),
+        DType::I64,
+    );
+
+    (output_tensor, indices_tensor)
 }
 
 /// rusbench patch: `o[ow]`, `id[ow]` take `row[s ow]` (at index `at + s ow`) where it is
