@@ -207,6 +207,10 @@ fn bad_presets_are_refused() {
         ),
         (good.replace("epochs = 1", "epochs = 0"), "epochs = 0"),
         (
+            good.replace("probe_max_pairs = 120", "probe_max_pairs = 1"),
+            "probe_max_pairs = 1 is too few",
+        ),
+        (
             format!("{good}\nwarmup_epochs = 1\n"),
             "warmup_epochs = 1 needs",
         ),

@@ -100,6 +100,10 @@ pub struct TrainConfig {
     pub warmup_epochs: usize,
 }
 
+/// The fewest training pairs a probe may be fitted on (`probe_max_pairs`, 0: all): two per class
+/// of the 10-class tasks, one for each side of the probe's 60/40 split.
+pub const MIN_PROBE_PAIRS: usize = 20;
+
 fn is_zero(v: &usize) -> bool {
     *v == 0
 }
@@ -162,6 +166,14 @@ impl TrainConfig {
                     "{key} = {v} is out of range; use a finite value in [{lo:e}, {hi}] (positive for lr and temperature)"
                 );
             }
+        }
+        // Fewer probe pairs than two per class of the 10-class tasks leaves classes off one side
+        // of the probe's stratified 60/40 split: it fitted 1 pair and reported chance with exit 0.
+        if self.probe_max_pairs != 0 && self.probe_max_pairs < MIN_PROBE_PAIRS {
+            bail!(
+                "probe_max_pairs = {} is too few for a 10-class probe; use 0 (all pairs) or at least {MIN_PROBE_PAIRS}",
+                self.probe_max_pairs
+            );
         }
         if self.warmup_epochs > 0
             && (self.schedule.is_constant() || self.warmup_epochs >= self.epochs)
