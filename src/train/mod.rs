@@ -102,7 +102,7 @@ pub struct TrainConfig {
 
 /// The fewest training pairs a probe may be fitted on (`probe_max_pairs`, 0: all): two per class
 /// of the 10-class tasks, one for each side of the probe's 60/40 split.
-pub const MIN_PROBE_PAIRS: usize = 20;
+const MIN_PROBE_PAIRS: usize = 20;
 
 fn is_zero(v: &usize) -> bool {
     *v == 0
